@@ -1,0 +1,98 @@
+#include "core/tensor.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "core/error.h"
+
+namespace shog {
+
+int64_t shape_numel(const Shape& s) {
+  int64_t n = 1;
+  for (auto d : s) n *= d;
+  return n;
+}
+
+std::string shape_str(const Shape& s) {
+  std::string r = "[";
+  for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
+  return r + "]";
+}
+
+static size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
+
+AlignedBlock::AlignedBlock(size_t n) : bytes(n) {
+  ptr = std::aligned_alloc(64, round_up(n ? n : 1, 64));
+  SHOG_CHECK(ptr, ErrorKind::io, "", "out of memory allocating {} bytes", n);
+  std::memset(ptr, 0, n);
+}
+AlignedBlock::~AlignedBlock() { std::free(ptr); }
+
+Tensor Tensor::empty(DType dt, Shape shape, Device dev) {
+  SHOG_CHECK(dev.kind == DeviceKind::cpu, ErrorKind::unsupported, "", "device {} has no allocator yet", dev.str());
+  Tensor t;
+  t.dtype_ = dt;
+  t.shape_ = std::move(shape);
+  t.device_ = dev;
+  t.storage_ = std::make_shared<AlignedBlock>(t.nbytes());
+  t.data_ = t.storage_->ptr;
+  return t;
+}
+
+Tensor Tensor::borrow(void* data, DType dt, Shape shape, Device dev) {
+  Tensor t;
+  t.dtype_ = dt;
+  t.shape_ = std::move(shape);
+  t.device_ = dev;
+  t.data_ = data;
+  return t;
+}
+
+Tensor Tensor::view(Shape shape) const {
+  SHOG_CHECK(shape_numel(shape) == numel(), ErrorKind::internal, "", "view {} of tensor {} changes element count",
+             shape_str(shape), shape_str(shape_));
+  Tensor t = *this;
+  t.shape_ = std::move(shape);
+  return t;
+}
+
+Tensor Tensor::slice0(int64_t begin, int64_t end) const {
+  SHOG_ASSERT(ndim() >= 1 && 0 <= begin && begin <= end && end <= shape_[0]);
+  Tensor t = *this;
+  int64_t row = numel() / (shape_[0] ? shape_[0] : 1);
+  t.shape_[0] = end - begin;
+  t.data_ = static_cast<char*>(data_) + size_t(begin * row) * dtype_size(dtype_);
+  return t;
+}
+
+size_t Arena::reserve(DType dt, const Shape& shape) {
+  SHOG_ASSERT(!block_);
+  size_t off = size_;
+  size_ += round_up(size_t(shape_numel(shape)) * dtype_size(dt), 64);
+  return off;
+}
+
+void Arena::commit() { block_ = std::make_unique<AlignedBlock>(size_); }
+
+Tensor Arena::at(size_t offset, DType dt, Shape shape) const {
+  SHOG_ASSERT(block_ && offset + size_t(shape_numel(shape)) * dtype_size(dt) <= size_);
+  return Tensor::borrow(static_cast<char*>(block_->ptr) + offset, dt, std::move(shape));
+}
+
+std::string Device::str() const {
+  return kind == DeviceKind::cpu ? std::string("cpu") : "cuda:" + std::to_string(index);
+}
+
+Device parse_device(const std::string& s) {
+  if (s == "cpu") return Device::cpu();
+  if (s == "cuda") return {DeviceKind::cuda, 0};
+  if (s.rfind("cuda:", 0) == 0) {
+    try {
+      return {DeviceKind::cuda, std::stoi(s.substr(5))};
+    } catch (...) {
+    }
+  }
+  throw Error(ErrorKind::invalid_argument, "--device", fmt::format("unknown device '{}' (expected cpu, cuda or cuda:N)", s));
+}
+
+}  // namespace shog
