@@ -31,3 +31,4 @@ fi
 BUILD=${SHOG_BUILD_DIR:-build}
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$BUILD" -j"$(nproc)"
+[ -f data/corpus/MANIFEST.json ] || scripts/build_corpus.sh   # built-in corpus (docs/formats.md, "Token shards")

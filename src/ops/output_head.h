@@ -22,18 +22,28 @@
 namespace shog::ops {
 
 // Scratch for the chunked head; sized once per (chunk, C, V), reused.
+// chunk_rows trades memory (chunk * V floats of logits) against GEMM
+// efficiency: the dW product re-reads and re-writes all of dW [V, C] once per
+// chunk, so small chunks turn the backward memory-bound.
 class OutputHeadWorkspace {
  public:
-  OutputHeadWorkspace(int64_t C, int64_t V, int64_t chunk_rows = 128);
+  OutputHeadWorkspace(int64_t C, int64_t V, int64_t chunk_rows = 256);
   int64_t chunk_rows() const { return chunk_; }
   float* logits() { return logits_.data(); }         // [chunk, V]
   bf16* h_bf16() { return h_bf16_.data(); }          // [chunk, C]
   bf16* dlogits_bf16() { return dl_bf16_.data(); }   // [chunk, V]
+  // Rows of h gathered when ignored tokens break a chunk into pieces, the dh
+  // of such a chunk before it is scattered back, and which rows they were.
+  float* h_gathered() { return h_f32_.data(); }      // [chunk, C]
+  float* dh_gathered() { return dh_f32_.data(); }    // [chunk, C]
+  int64_t* row_index() { return rows_.data(); }      // [chunk]
 
  private:
   int64_t chunk_;
   std::vector<float> logits_;
   std::vector<bf16> h_bf16_, dl_bf16_;
+  std::vector<float> h_f32_, dh_f32_;
+  std::vector<int64_t> rows_;
 };
 
 // logp[n] = log softmax(h[n] W^T)[targets[n]].

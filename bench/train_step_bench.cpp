@@ -1,0 +1,85 @@
+// One full training step (forward, backward, AdamW) of a preset model,
+// timed in f32 and bf16, with MFU against the GEMM peak measured in the same
+// run. The d12 default is the configuration docs/benchmarks.md reports;
+// bench/pytorch_step.py times the same step in PyTorch.
+//
+//   build/train_step_bench [--preset d12] [--batch 4] [--seq 256] [--steps 5] [--dtype f32,bf16]
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <omp.h>
+
+#include "core/random.h"
+#include "model/transformer.h"
+#include "ops/gemm_peak.h"
+#include "train/adamw_optimizer.h"
+
+using namespace shog;
+
+int main(int argc, char** argv) {
+  std::string preset = "d12", dtypes = "f32,bf16";
+  int64_t B = 4, T = 256, steps = 5, warmup = 2;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string k = argv[i], v = argv[i + 1];
+    if (k == "--preset") preset = v;
+    else if (k == "--batch") B = std::stoll(v);
+    else if (k == "--seq") T = std::stoll(v);
+    else if (k == "--steps") steps = std::stoll(v);
+    else if (k == "--warmup") warmup = std::stoll(v);
+    else if (k == "--dtype") dtypes = v;
+    else {
+      std::fprintf(stderr, "usage: %s [--preset d12] [--batch 4] [--seq 256] [--steps 5] [--warmup 2] [--dtype f32,bf16]\n", argv[0]);
+      return 2;
+    }
+  }
+  ModelConfig cfg = model_preset(preset);
+  const int64_t N = B * T;
+  Rng rng(1);
+  std::vector<int32_t> in(size_t(N)), tg(size_t(N));
+  for (auto& x : in) x = int32_t(rng.below(uint64_t(cfg.vocab)));
+  for (auto& x : tg) x = int32_t(rng.below(uint64_t(cfg.vocab)));
+  std::vector<float> w(size_t(N), 1.0f / float(N));
+  const double flops = cfg.train_flops_per_token(T) * double(N);
+  std::printf("{\"preset\":\"%s\",\"params\":%lld,\"batch\":%lld,\"seq\":%lld,\"threads\":%d,\"flops_per_step\":%.4g}\n",
+              preset.c_str(), (long long)cfg.num_params(), (long long)B, (long long)T, omp_get_max_threads(), flops);
+  for (std::string dts : {std::string("f32"), std::string("bf16")}) {
+    if (dtypes.find(dts) == std::string::npos) continue;
+    DType dt = parse_dtype(dts, "--dtype");
+    const double peak = ops::measure_gemm_peak_flops(dt, 1.0, 2048);
+    Transformer model(cfg, dt);
+    model.init_weights(1);
+    AdamWOptimizer opt(model.table(), {3e-4f, 0.9f, 0.95f, 1e-8f, 0.1f});
+    double best = 1e30, total = 0;
+    double t_fwd = 0, t_bwd = 0, t_opt = 0;
+    for (int64_t s = 0; s < warmup + steps; ++s) {
+      auto t0 = std::chrono::steady_clock::now();
+      model.zero_grad();
+      model.forward(in.data(), B, T);
+      auto t1 = std::chrono::steady_clock::now();
+      model.cross_entropy_backward(tg.data(), w.data());
+      auto t2 = std::chrono::steady_clock::now();
+      opt.step(model.params(), model.grads(), 3e-4, 1.0f);
+      model.sync_compute_weights();
+      auto t3 = std::chrono::steady_clock::now();
+      double sec = std::chrono::duration<double>(t3 - t0).count();
+      if (s >= warmup) {
+        best = std::min(best, sec), total += sec;
+        t_fwd += std::chrono::duration<double>(t1 - t0).count();
+        t_bwd += std::chrono::duration<double>(t2 - t1).count();
+        t_opt += std::chrono::duration<double>(t3 - t2).count();
+      }
+    }
+    const double mean = total / double(steps);
+    std::printf(
+        "{\"impl\":\"shoggoth\",\"dtype\":\"%s\",\"ms_per_step\":%.1f,\"best_ms\":%.1f,\"tokens_per_s\":%.1f,"
+        "\"gemm_peak_gflops\":%.1f,\"achieved_gflops\":%.1f,\"mfu\":%.3f,\"fwd_ms\":%.1f,\"head_and_bwd_ms\":%.1f,"
+        "\"adamw_ms\":%.1f}\n",
+        dts.c_str(), 1e3 * mean, 1e3 * best, double(N) / mean, peak / 1e9, flops / mean / 1e9, flops / mean / peak,
+        1e3 * t_fwd / double(steps), 1e3 * t_bwd / double(steps), 1e3 * t_opt / double(steps));
+    std::fflush(stdout);
+  }
+  return 0;
+}

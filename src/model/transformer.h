@@ -1,0 +1,101 @@
+// A Llama-style decoder-only transformer with a hand-written backward pass.
+//
+//   x0 = embed(tokens)
+//   for each layer:  a = x + Wo · attn(rope(Wqkv · rmsnorm(x)))
+//                    x = a + Wdown · swiglu(Wgu · rmsnorm(a))
+//   hidden = rmsnorm(x);  logits = hidden · lm_head^T
+//
+// Master weights are f32 (ParamTable layout); with compute dtype bf16 every
+// GEMM runs on bf16 copies of the weights and of its input activations, with
+// f32 accumulation, and everything else (norms, softmax, residuals) stays f32.
+//
+// The interface is what every objective needs: a forward pass that saves
+// activations, the final hidden states (for extra heads: reward, value,
+// classifier), per-token log-probs of given targets, and a backward pass
+// started either from dL/dlogp per token (cross-entropy, SFT, DPO, PPO, GRPO)
+// or from a gradient on the hidden states written by another head.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/dtype.h"
+#include "core/tensor.h"
+#include "model/model_config.h"
+#include "model/parameters.h"
+#include "ops/output_head.h"
+
+namespace shog {
+
+class Transformer {
+ public:
+  explicit Transformer(const ModelConfig& cfg, DType compute = DType::f32);
+  ~Transformer();
+
+  const ModelConfig& config() const { return cfg_; }
+  DType compute_dtype() const { return compute_; }
+  void set_compute_dtype(DType dt);
+
+  ParamTable& table() { return table_; }
+  const ParamTable& table() const { return table_; }
+  float* params() { return params_.data<float>(); }
+  const float* params() const { return params_.data<float>(); }
+  float* grads() { return grads_.data<float>(); }
+  const float* grads() const { return grads_.data<float>(); }
+  int64_t num_floats() const { return table_.total(); }
+
+  // Normal(0, std) matrices, the residual output projections (o_proj,
+  // down_proj) scaled by 1/sqrt(2 n_layer) as in GPT-2; norms at 1.
+  void init_weights(uint64_t seed, float std = 0.02f);
+  // Must be called after parameters change (optimizer step, load): refreshes
+  // the bf16 copies the GEMMs read. A no-op in f32.
+  void sync_compute_weights();
+  void zero_grad();
+  // Frozen parameters get no gradient (their GEMM weight-gradient is skipped).
+  void set_frozen(const std::string& name, bool frozen);
+
+  // Body forward: embeddings through the final norm, saving activations.
+  // T <= max_seq. Allocates the activation arena when (B, T) changes.
+  void forward(const int32_t* tokens, int64_t B, int64_t T);
+  int64_t batch() const { return B_; }
+  int64_t seq() const { return T_; }
+  const float* hidden() const;   // [B*T, C], after the final norm
+  float* hidden_grad();          // [B*T, C], zeroed by forward(); heads add into it
+
+  // Head: per-token log-probs of targets (target < 0: ignored, logp 0).
+  void token_logprobs(const int32_t* targets, float* logp);
+  // Full logits [B*T, V] (tests and inference; B*T*V floats).
+  void logits(float* out);
+  // Weighted cross-entropy: loss = -sum w_t logp_t. Head forward + backward
+  // and then backward(); gradients accumulate. Returns the loss.
+  double cross_entropy_backward(const int32_t* targets, const float* weights, float* logp_out = nullptr);
+  // Backward from g_t = dL/dlogp_t, then backward().
+  void logprob_backward(const int32_t* targets, const float* g);
+  // Backward from hidden_grad() through the body; accumulates parameter grads.
+  void backward();
+
+ private:
+  struct Activations;
+  void ensure_activations(int64_t B, int64_t T);
+  void linear_forward(const float* x, const bf16* x16, const float* W, float* y, int64_t N, int64_t in, int64_t out,
+                      bool accumulate);
+  void linear_backward(const float* dy, const float* x, const bf16* x16, const float* W, float* dx, float* dW,
+                       int64_t N, int64_t in, int64_t out);
+  const bf16* w16(const float* w) const;  // bf16 copy of a weight, same offset
+  const void* head_weight() const;
+  bool frozen_at(const float* grad_ptr, int64_t n) const;
+
+  ModelConfig cfg_;
+  DType compute_;
+  ParamTable table_;
+  Tensor params_, grads_, params16_;
+  ParamViews w_, g_;
+  std::vector<float> rope_cos_, rope_sin_;
+  std::unique_ptr<Activations> acts_;
+  std::unique_ptr<ops::OutputHeadWorkspace> head_ws_;
+  int64_t B_ = 0, T_ = 0;
+  const int32_t* tokens_ = nullptr;
+  std::vector<int32_t> tokens_copy_;
+};
+
+}  // namespace shog

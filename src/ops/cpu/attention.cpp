@@ -1,0 +1,329 @@
+// Causal GQA attention on the CPU, FlashAttention-2 style (Dao 2023).
+//
+// Forward, per (batch, head, query tile): stream over key/value tiles up to the
+// diagonal, keeping for each query row a running max m, running sum l and an
+// unnormalised output O; a new tile rescales O and l by exp(m_old - m_new).
+// The result is O / l, and lse = m + log l is saved so the backward can rebuild
+// any probability as exp(s - lse) without a second softmax pass.
+//
+// Backward, per (batch, kv head): for each key/value tile, every query head of
+// the group and every query row at or below the diagonal contribute
+//   P  = exp(S - lse),  dP = dO V^T,  dS = P * (dP - D)   with D = rowsum(dO * O)
+//   dV += P^T dO,  dK += scale * dS^T Q,  dQ += scale * dS K.
+// One thread owns a whole (batch, kv head): the dK/dV of a kv head collect from
+// all its query heads, so splitting the group across threads would race.
+//
+// The inner products run with the key tile transposed ([hd][kBc]) so the
+// score row of a query is a fixed-width vector the compiler keeps in registers
+// and the kBc loop vectorises (AVX-512: 4 zmm for kBc = 64).
+#include "ops/attention.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include <omp.h>
+
+#include "core/error.h"
+
+namespace shog::ops {
+namespace {
+
+constexpr int64_t kBr = 64;  // query rows per tile
+constexpr int64_t kBc = 64;  // key/value rows per tile
+
+// exp(x) for x <= 0 (softmax arguments), ~2 ulp, written in plain arithmetic so
+// that loops calling it vectorise; libm's expf does not without -ffast-math.
+// Inputs below -87 (including -inf from the causal mask) give exactly 0.
+inline float softmax_exp(float x_in) {
+  // Clamped so the integer conversion below is always defined; the final
+  // select restores the exact 0.
+  const float x = x_in < -87.0f ? -87.0f : x_in;
+  const float t = x * 1.44269504088896341f;
+  const float n = (t + 12582912.0f) - 12582912.0f;  // round to nearest integer
+  float f = x - n * 0.693145751953125f;              // ln2 split in two for accuracy
+  f = f - n * 1.428606765330187e-06f;
+  float p = 1.0f / 720;
+  p = p * f + 1.0f / 120;
+  p = p * f + 1.0f / 24;
+  p = p * f + 1.0f / 6;
+  p = p * f + 0.5f;
+  p = p * f + 1.0f;
+  p = p * f + 1.0f;
+  const float scale = std::bit_cast<float>((int32_t(n) + 127) << 23);
+  return x_in < -87.0f ? 0.0f : p * scale;
+}
+
+// Per-thread scratch that grows once to the largest shape seen, so repeated
+// calls do not allocate.
+float* thread_scratch(size_t n) {
+  thread_local std::vector<float> buf;
+  if (buf.size() < n) buf.resize(n);
+  return buf.data();
+}
+
+void check_shape(const AttentionShape& s) {
+  SHOG_CHECK(s.B >= 0 && s.T >= 0 && s.H > 0 && s.KVH > 0 && s.hd > 0, ErrorKind::invalid_argument, "attention",
+             "bad shape B={} T={} H={} KVH={} hd={}", s.B, s.T, s.H, s.KVH, s.hd);
+  SHOG_CHECK(s.H % s.KVH == 0, ErrorKind::invalid_argument, "attention", "H={} is not a multiple of KVH={}", s.H,
+             s.KVH);
+  SHOG_CHECK(s.q_stride >= s.H * s.hd, ErrorKind::invalid_argument, "attention", "q_stride={} < H*hd={}",
+             s.q_stride, s.H * s.hd);
+  SHOG_CHECK(s.kv_stride >= s.KVH * s.hd, ErrorKind::invalid_argument, "attention", "kv_stride={} < KVH*hd={}",
+             s.kv_stride, s.KVH * s.hd);
+}
+
+// Copies rows [k0, k0+cols) of one kv head into [hd][kBc], zero past `cols` so
+// full-width vector loops read defined values.
+inline void transpose_tile(float* dst, const float* src, int64_t stride, int64_t cols, int64_t hd) {
+  for (int64_t c = 0; c < cols; ++c) {
+    const float* row = src + c * stride;
+    for (int64_t d = 0; d < hd; ++d) dst[d * kBc + c] = row[d];
+  }
+  if (cols < kBc)
+    for (int64_t d = 0; d < hd; ++d)
+      for (int64_t c = cols; c < kBc; ++c) dst[d * kBc + c] = 0.0f;
+}
+
+// kHd > 0 fixes the head size at compile time (the common 64 and 128), which
+// lets the hd-wide loops unroll and stay in registers; 0 reads it from s.
+template <int kHd>
+void forward_impl(float* out, float* lse, const float* q, const float* k, const float* v, const AttentionShape& s) {
+  const int64_t B = s.B, T = s.T, H = s.H, hd = kHd > 0 ? kHd : s.hd;
+  const int64_t group = H / s.KVH;
+  const int64_t n_qt = (T + kBr - 1) / kBr;
+  const float scale = 1.0f / std::sqrt(float(hd));
+  const int64_t units = B * H * n_qt;
+
+#pragma omp parallel
+  {
+    float* Qs = thread_scratch(size_t(kBr * hd + hd * kBc + kBr * hd + 2 * kBr));
+    float* Kt = Qs + kBr * hd;
+    float* O = Kt + hd * kBc;
+    float* m = O + kBr * hd;
+    float* l = m + kBr;
+
+    // Later query tiles see more keys; handing them out first balances threads.
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t u = 0; u < units; ++u) {
+      const int64_t qt = n_qt - 1 - u % n_qt;
+      const int64_t bh = u / n_qt;
+      const int64_t b = bh / H, h = bh % H, kvh = h / group;
+      const int64_t q0 = qt * kBr, rows = std::min(kBr, T - q0);
+      const float* kb = k + b * T * s.kv_stride + kvh * hd;
+      const float* vb = v + b * T * s.kv_stride + kvh * hd;
+
+      for (int64_t i = 0; i < rows; ++i) {
+        const float* qr = q + (b * T + q0 + i) * s.q_stride + h * hd;
+        for (int64_t d = 0; d < hd; ++d) Qs[i * hd + d] = qr[d] * scale;
+        for (int64_t d = 0; d < hd; ++d) O[i * hd + d] = 0.0f;
+        m[i] = -std::numeric_limits<float>::infinity();
+        l[i] = 0.0f;
+      }
+
+      const int64_t kend = q0 + rows;  // causal: no query in the tile sees past this
+      for (int64_t k0 = 0; k0 < kend; k0 += kBc) {
+        const int64_t cols = std::min(kBc, kend - k0);
+        transpose_tile(Kt, kb + k0 * s.kv_stride, s.kv_stride, cols, hd);
+        for (int64_t i = 0; i < rows; ++i) {
+          const int64_t lim = std::min(cols, q0 + i - k0 + 1);  // keys this row may see
+          if (lim <= 0) continue;
+          float sc[kBc];
+          for (int64_t c = 0; c < kBc; ++c) sc[c] = 0.0f;
+          const float* qi = Qs + i * hd;
+          for (int64_t d = 0; d < hd; ++d) {
+            const float qd = qi[d];
+            const float* kt = Kt + d * kBc;
+#pragma omp simd
+            for (int64_t c = 0; c < kBc; ++c) sc[c] += qd * kt[c];
+          }
+          float mx = m[i];
+          for (int64_t c = 0; c < kBc; ++c) {
+            if (c >= lim) sc[c] = -std::numeric_limits<float>::infinity();
+            mx = std::max(mx, sc[c]);
+          }
+          const float alpha = softmax_exp(m[i] - mx);
+          float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+          for (int64_t c = 0; c < kBc; ++c) {
+            sc[c] = softmax_exp(sc[c] - mx);
+            sum += sc[c];
+          }
+          l[i] = l[i] * alpha + sum;
+          m[i] = mx;
+          float* oi = O + i * hd;
+          for (int64_t d = 0; d < hd; ++d) oi[d] *= alpha;
+          for (int64_t c = 0; c < lim; ++c) {
+            const float p = sc[c];
+            const float* vr = vb + (k0 + c) * s.kv_stride;
+#pragma omp simd
+            for (int64_t d = 0; d < hd; ++d) oi[d] += p * vr[d];
+          }
+        }
+      }
+
+      for (int64_t i = 0; i < rows; ++i) {
+        const int64_t t = q0 + i;
+        const float inv = 1.0f / l[i];
+        float* orow = out + ((b * T + t) * H + h) * hd;
+        for (int64_t d = 0; d < hd; ++d) orow[d] = O[i * hd + d] * inv;
+        lse[(b * H + h) * T + t] = m[i] + std::log(l[i]);
+      }
+    }
+  }
+}
+
+template <int kHd>
+void backward_impl(float* dq, float* dk, float* dv, const float* dout, const float* out, const float* lse,
+                   const float* q, const float* k, const float* v, const AttentionShape& s) {
+  const int64_t B = s.B, T = s.T, H = s.H, KVH = s.KVH, hd = kHd > 0 ? kHd : s.hd;
+  const int64_t group = H / KVH;
+  const float scale = 1.0f / std::sqrt(float(hd));
+  const int64_t units = B * KVH;
+
+#pragma omp parallel
+  {
+    // D for every query head of the group, then the per-tile buffers.
+    float* D = thread_scratch(size_t(group * T + 4 * hd * kBc + 2 * kBr * kBc));
+    float* Kt = D + group * T;
+    float* Vt = Kt + hd * kBc;
+    float* dK = Vt + hd * kBc;  // [kBc][hd], unscaled until written back
+    float* dV = dK + kBc * hd;  // [kBc][hd]
+    float* P = dV + kBc * hd;   // [kBr][kBc]
+    float* dS = P + kBr * kBc;  // [kBr][kBc]
+
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t u = 0; u < units; ++u) {
+      const int64_t b = u / KVH, kvh = u % KVH;
+      const int64_t kv_off = b * T * s.kv_stride + kvh * hd;
+
+      for (int64_t g = 0; g < group; ++g) {
+        const int64_t h = kvh * group + g;
+        for (int64_t t = 0; t < T; ++t) {
+          const float* o = out + ((b * T + t) * H + h) * hd;
+          const float* go = dout + ((b * T + t) * H + h) * hd;
+          float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
+          for (int64_t d = 0; d < hd; ++d) acc += o[d] * go[d];
+          D[g * T + t] = acc;
+        }
+      }
+
+      for (int64_t k0 = 0; k0 < T; k0 += kBc) {
+        const int64_t cols = std::min(kBc, T - k0);
+        const float* kr0 = k + kv_off + k0 * s.kv_stride;
+        const float* vr0 = v + kv_off + k0 * s.kv_stride;
+        transpose_tile(Kt, kr0, s.kv_stride, cols, hd);
+        transpose_tile(Vt, vr0, s.kv_stride, cols, hd);
+        std::fill(dK, dK + kBc * hd, 0.0f);
+        std::fill(dV, dV + kBc * hd, 0.0f);
+
+        for (int64_t g = 0; g < group; ++g) {
+          const int64_t h = kvh * group + g;
+          const float* lse_h = lse + (b * H + h) * T;
+          const float* D_h = D + g * T;
+          // Query rows before k0 see none of this tile's keys.
+          for (int64_t t0 = k0; t0 < T; t0 += kBr) {
+            const int64_t rows = std::min(kBr, T - t0);
+            for (int64_t i = 0; i < rows; ++i) {
+              const int64_t t = t0 + i;
+              const float* qr = q + (b * T + t) * s.q_stride + h * hd;
+              const float* gor = dout + ((b * T + t) * H + h) * hd;
+              float sc[kBc], dp[kBc];
+              for (int64_t c = 0; c < kBc; ++c) sc[c] = dp[c] = 0.0f;
+              for (int64_t d = 0; d < hd; ++d) {
+                const float qd = qr[d], gd = gor[d];
+                const float* kt = Kt + d * kBc;
+                const float* vt = Vt + d * kBc;
+#pragma omp simd
+                for (int64_t c = 0; c < kBc; ++c) {
+                  sc[c] += qd * kt[c];
+                  dp[c] += gd * vt[c];
+                }
+              }
+              const int64_t lim = std::min(cols, t - k0 + 1);
+              const float l_t = lse_h[t], D_t = D_h[t];
+              float* pr = P + i * kBc;
+              float* dsr = dS + i * kBc;
+#pragma omp simd
+              for (int64_t c = 0; c < kBc; ++c) {
+                const float p = c < lim ? softmax_exp(sc[c] * scale - l_t) : 0.0f;
+                pr[c] = p;
+                dsr[c] = p * (dp[c] - D_t);
+              }
+            }
+            // dV and dK rows stay in registers while the tile's query rows stream by.
+            for (int64_t c = 0; c < cols; ++c) {
+              float* dvc = dV + c * hd;
+              float* dkc = dK + c * hd;
+              const int64_t i0 = std::max<int64_t>(0, k0 + c - t0);  // rows before key c are masked
+              for (int64_t i = i0; i < rows; ++i) {
+                const float p = P[i * kBc + c], ds = dS[i * kBc + c];
+                const float* gor = dout + ((b * T + t0 + i) * H + h) * hd;
+                const float* qr = q + (b * T + t0 + i) * s.q_stride + h * hd;
+#pragma omp simd
+                for (int64_t d = 0; d < hd; ++d) {
+                  dvc[d] += p * gor[d];
+                  dkc[d] += ds * qr[d];
+                }
+              }
+            }
+            for (int64_t i = 0; i < rows; ++i) {
+              const int64_t t = t0 + i;
+              float* dqr = dq + (b * T + t) * s.q_stride + h * hd;
+              const float* dsr = dS + i * kBc;
+              const int64_t lim = std::min(cols, t - k0 + 1);
+              float acc[kHd > 0 ? kHd : 1];
+              float* a = kHd > 0 ? acc : dqr;  // dynamic hd accumulates in place
+              if constexpr (kHd > 0)
+                for (int64_t d = 0; d < hd; ++d) a[d] = 0.0f;
+              for (int64_t c = 0; c < lim; ++c) {
+                const float ds = dsr[c] * scale;
+                const float* kr = kr0 + c * s.kv_stride;
+#pragma omp simd
+                for (int64_t d = 0; d < hd; ++d) a[d] += ds * kr[d];
+              }
+              if constexpr (kHd > 0)
+                for (int64_t d = 0; d < hd; ++d) dqr[d] += a[d];
+            }
+          }
+        }
+
+        for (int64_t c = 0; c < cols; ++c) {
+          float* dkr = dk + kv_off + (k0 + c) * s.kv_stride;
+          float* dvr = dv + kv_off + (k0 + c) * s.kv_stride;
+          for (int64_t d = 0; d < hd; ++d) {
+            dkr[d] += dK[c * hd + d] * scale;
+            dvr[d] += dV[c * hd + d];
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void attention_forward(float* out, float* lse, const float* q, const float* k, const float* v,
+                       const AttentionShape& s) {
+  check_shape(s);
+  switch (s.hd) {
+    case 64: return forward_impl<64>(out, lse, q, k, v, s);
+    case 128: return forward_impl<128>(out, lse, q, k, v, s);
+    default: return forward_impl<0>(out, lse, q, k, v, s);
+  }
+}
+
+void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* out, const float* lse,
+                        const float* q, const float* k, const float* v, const AttentionShape& s) {
+  check_shape(s);
+  switch (s.hd) {
+    case 64: return backward_impl<64>(dq, dk, dv, dout, out, lse, q, k, v, s);
+    case 128: return backward_impl<128>(dq, dk, dv, dout, out, lse, q, k, v, s);
+    default: return backward_impl<0>(dq, dk, dv, dout, out, lse, q, k, v, s);
+  }
+}
+
+}  // namespace shog::ops

@@ -1,0 +1,40 @@
+#include "ops/embedding.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include <omp.h>
+
+namespace shog::ops {
+
+void embedding_forward(float* out, const int32_t* tokens, const float* wte, int64_t N, int64_t C) {
+#pragma omp parallel for schedule(static)
+  for (int64_t n = 0; n < N; n++) {
+    std::memcpy(out + n * C, wte + int64_t(tokens[n]) * C, size_t(C) * sizeof(float));
+  }
+}
+
+// Two tokens in a batch may be the same id, so splitting over rows would race
+// on dwte rows. Splitting over channels instead gives each thread its own
+// columns of every dwte row; each thread walks n in order, so the sum for a
+// given element is always taken in the same order, whatever the thread count.
+void embedding_backward(float* dwte, const float* dout, const int32_t* tokens, int64_t N, int64_t C) {
+#pragma omp parallel
+  {
+    const int64_t nt = omp_get_num_threads(), tid = omp_get_thread_num();
+    // Slices are whole 64-byte lines so two threads never write one line.
+    const int64_t lines = (C + 15) / 16;
+    const int64_t per = (lines + nt - 1) / nt;
+    const int64_t c0 = std::min(C, tid * per * 16), c1 = std::min(C, (tid + 1) * per * 16);
+    if (c0 < c1) {
+      for (int64_t n = 0; n < N; n++) {
+        float* dst = dwte + int64_t(tokens[n]) * C;
+        const float* src = dout + n * C;
+#pragma omp simd
+        for (int64_t c = c0; c < c1; c++) dst[c] += src[c];
+      }
+    }
+  }
+}
+
+}  // namespace shog::ops

@@ -1,0 +1,31 @@
+#include "train/adamw_optimizer.h"
+
+#include <cmath>
+
+#include "core/error.h"
+
+namespace shog {
+
+AdamWOptimizer::AdamWOptimizer(const ParamTable& table, ops::AdamWHyper hyper)
+    : table_(table), hyper_(hyper), m_(size_t(table.total()), 0.0f), v_(size_t(table.total()), 0.0f) {}
+
+double AdamWOptimizer::step(float* params, const float* grads, double lr, float clip_norm) {
+  double ss = 0;
+  for (auto& e : table_.entries())
+    if (!e.frozen) ss += ops::sum_squares(grads + e.offset, e.numel);
+  const double norm = std::sqrt(ss);
+  SHOG_CHECK(std::isfinite(norm), ErrorKind::numeric, fmt::format("optimizer step {}", t_ + 1),
+             "gradient norm is {}; parameters left unchanged", norm);
+  const float scale = ops::clip_scale(norm, clip_norm);
+  ++t_;
+  ops::AdamWHyper h = hyper_;
+  h.lr = float(lr);
+  for (auto& e : table_.entries()) {
+    if (e.frozen) continue;
+    ops::adamw_update(params + e.offset, grads + e.offset, m_.data() + e.offset, v_.data() + e.offset, e.numel, h, t_,
+                      e.decay, scale);
+  }
+  return norm;
+}
+
+}  // namespace shog

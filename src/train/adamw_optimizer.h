@@ -1,0 +1,36 @@
+// AdamW over a model's whole parameter block: moments in blocks of the same
+// layout, the per-parameter no-decay mask from the ParamTable (norm weights
+// are not decayed), frozen parameters skipped, and global gradient-norm
+// clipping folded into the update as a gradient scale.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "model/parameters.h"
+#include "ops/adamw.h"
+
+namespace shog {
+
+class AdamWOptimizer {
+ public:
+  AdamWOptimizer(const ParamTable& table, ops::AdamWHyper hyper);
+
+  // One update with learning rate lr. Returns the global gradient L2 norm
+  // (before clipping). Throws ErrorKind::numeric if it is not finite, before
+  // touching any parameter, so a bad step never reaches the weights.
+  double step(float* params, const float* grads, double lr, float clip_norm);
+
+  int64_t steps_taken() const { return t_; }
+  void set_steps_taken(int64_t t) { t_ = t; }
+  std::vector<float>& m() { return m_; }
+  std::vector<float>& v() { return v_; }
+  const ops::AdamWHyper& hyper() const { return hyper_; }
+
+ private:
+  const ParamTable& table_;
+  ops::AdamWHyper hyper_;
+  std::vector<float> m_, v_;
+  int64_t t_ = 0;
+};
+
+}  // namespace shog

@@ -1,0 +1,309 @@
+// Pretraining loop. Reads top to bottom as the run goes: configure, open the
+// data, build or resume the model, then per step: micro-batches of forward +
+// cross-entropy backward, one clipped AdamW update, logging, validation,
+// checkpoints. Determinism: given the same thread count, every kernel is
+// deterministic and all state that changes (weights, moments, data position)
+// is in the checkpoint, so a resumed run reproduces the uninterrupted loss
+// curve bit for bit (tests/cli/pretrain_resume_test.sh).
+#include "train/pretrain.h"
+
+#include <omp.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "core/file_io.h"
+#include "data/batch_loader.h"
+#include "model/transformer.h"
+#include "ops/gemm_peak.h"
+#include "train/adamw_optimizer.h"
+#include "train/checkpoint.h"
+#include "train/loss_plot.h"
+#include "train/lr_schedule.h"
+
+namespace fs = std::filesystem;
+
+namespace shog {
+
+void PretrainConfig::register_fields(ConfigFields& f) {
+  f.add("model.preset", "model size preset: tiny, small, d12, d24", &preset);
+  f.add("model.n_layer", "transformer layers (0: preset)", &n_layer);
+  f.add("model.d_model", "model width (0: preset)", &d_model);
+  f.add("model.n_head", "attention heads (0: preset)", &n_head);
+  f.add("model.n_kv_head", "key/value heads for grouped-query attention (0: preset)", &n_kv_head);
+  f.add("model.ffn_hidden", "SwiGLU hidden width (0: preset)", &ffn_hidden);
+  f.add("model.vocab", "vocabulary size (0: preset; must cover the shards' vocabulary)", &vocab);
+  f.add("model.max_seq", "maximum sequence length (0: preset)", &max_seq);
+  f.add("model.rope_theta", "RoPE base (0: preset)", &rope_theta);
+  f.add("model.norm_eps", "RMSNorm epsilon (0: preset)", &norm_eps);
+  f.add("model.tie_embeddings", "share embedding and output head: true, false, preset", &tie_embeddings);
+  f.add("model.init_std", "std of the normal weight init", &init_std);
+  f.add("data.train", "training token shards (list or comma-separated)", &train_shards);
+  f.add("data.val", "validation token shards", &val_shards);
+  f.add("data.tokenizer", "tokenizer file, copied next to checkpoints", &tokenizer);
+  f.add("train.batch_size", "sequences per micro-batch", &batch_size);
+  f.add("train.seq_len", "tokens per sequence", &seq_len);
+  f.add("train.grad_accum", "micro-batches per optimizer step", &grad_accum);
+  f.add("train.steps", "optimizer steps in the whole run", &steps);
+  f.add("train.seed", "seed for init and data order", &seed);
+  f.add("train.dtype", "compute dtype: f32 or bf16", &dtype);
+  f.add("train.lr", "peak learning rate", &lr);
+  f.add("train.min_lr_ratio", "final lr as a fraction of the peak", &min_lr_ratio);
+  f.add("train.warmup_steps", "linear warmup steps", &warmup_steps);
+  f.add("train.schedule", "lr schedule: cosine, wsd, constant", &schedule);
+  f.add("train.decay_fraction", "wsd: fraction of steps spent decaying", &decay_fraction);
+  f.add("train.weight_decay", "AdamW decoupled weight decay (matrices only)", &weight_decay);
+  f.add("train.beta1", "AdamW beta1", &beta1);
+  f.add("train.beta2", "AdamW beta2", &beta2);
+  f.add("train.eps", "AdamW epsilon", &eps);
+  f.add("train.grad_clip", "global gradient-norm clip (0: off)", &grad_clip);
+  f.add("train.val_every", "validate every N steps (0: never)", &val_every);
+  f.add("train.val_batches", "batches per validation", &val_batches);
+  f.add("train.ckpt_every", "checkpoint every N steps (and at the end)", &ckpt_every);
+  f.add("train.log_every", "print a progress line every N steps when stderr is not a terminal", &log_every);
+  f.add("train.out_dir", "directory for checkpoints, metrics and plots", &out_dir);
+  f.add("train.threads", "OpenMP threads (0: all cores)", &threads);
+  f.add("train.stop_after", "stop after this step with a checkpoint (0: off)", &stop_after);
+  f.add("train.progress", "show the progress bar", &progress);
+}
+
+ModelConfig PretrainConfig::model_config() const {
+  ModelConfig m = model_preset(preset);
+  if (n_layer) m.n_layer = n_layer;
+  if (d_model) m.d_model = d_model;
+  if (n_head) m.n_head = n_head;
+  if (n_kv_head) m.n_kv_head = n_kv_head;
+  else if (n_head) m.n_kv_head = n_head;
+  if (ffn_hidden) m.ffn_hidden = ffn_hidden;
+  if (vocab) m.vocab = vocab;
+  if (max_seq) m.max_seq = max_seq;
+  if (rope_theta) m.rope_theta = float(rope_theta);
+  if (norm_eps) m.norm_eps = float(norm_eps);
+  if (tie_embeddings == "true") m.tie_embeddings = true;
+  if (tie_embeddings == "false") m.tie_embeddings = false;
+  if (!max_seq && m.max_seq < seq_len) m.max_seq = seq_len;
+  m.validate("[model]");
+  return m;
+}
+
+void PretrainConfig::validate() const {
+  auto need = [](bool ok, const char* key, const std::string& why) {
+    if (!ok) throw Error(ErrorKind::invalid_argument, key, why);
+  };
+  need(!train_shards.empty(), "data.train", "no training shards given (set data.train or --train)");
+  need(batch_size >= 1, "train.batch_size", "must be >= 1");
+  need(seq_len >= 1, "train.seq_len", "must be >= 1");
+  need(grad_accum >= 1, "train.grad_accum", "must be >= 1");
+  need(steps >= 1, "train.steps", "must be >= 1");
+  need(lr > 0 && std::isfinite(lr), "train.lr", "must be a positive number");
+  need(min_lr_ratio >= 0 && min_lr_ratio <= 1, "train.min_lr_ratio", "must be in [0, 1]");
+  need(warmup_steps >= 0, "train.warmup_steps", "must be >= 0");
+  need(decay_fraction > 0 && decay_fraction <= 1, "train.decay_fraction", "must be in (0, 1]");
+  need(weight_decay >= 0, "train.weight_decay", "must be >= 0");
+  need(beta1 >= 0 && beta1 < 1, "train.beta1", "must be in [0, 1)");
+  need(beta2 >= 0 && beta2 < 1, "train.beta2", "must be in [0, 1)");
+  need(eps > 0, "train.eps", "must be > 0");
+  need(grad_clip >= 0, "train.grad_clip", "must be >= 0");
+  need(val_every >= 0 && val_batches >= 1, "train.val_every", "val_every must be >= 0 and val_batches >= 1");
+  need(ckpt_every >= 1, "train.ckpt_every", "must be >= 1");
+  need(log_every >= 1, "train.log_every", "must be >= 1");
+  need(threads >= 0, "train.threads", "must be >= 0");
+  need(stop_after >= 0, "train.stop_after", "must be >= 0");
+  need(tie_embeddings == "true" || tie_embeddings == "false" || tie_embeddings == "preset", "model.tie_embeddings",
+       "must be true, false or preset");
+  need(init_std > 0, "model.init_std", "must be > 0");
+  parse_dtype(dtype, "train.dtype");
+  parse_lr_schedule(schedule, "train.schedule");
+  ModelConfig m = model_config();
+  need(seq_len <= m.max_seq, "train.seq_len", fmt::format("{} exceeds model.max_seq {}", seq_len, m.max_seq));
+}
+
+// Keeps metrics.jsonl consistent with a resumed run: drops lines past the
+// checkpoint's step, which the resumed run will write again.
+static std::vector<nlohmann::json> load_metrics(const std::string& path, int64_t upto) {
+  std::vector<nlohmann::json> out;
+  if (!file_exists(path)) return out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    try {
+      auto j = nlohmann::json::parse(line);
+      if (j.value("step", int64_t(0)) <= upto) out.push_back(j);
+    } catch (...) {  // a torn last line from a crash: drop it
+    }
+  }
+  return out;
+}
+
+static void write_plot(const std::string& out_dir, const std::vector<nlohmann::json>& metrics) {
+  PlotSeries tr{"train loss", "#1f77b4", {}}, va{"validation loss", "#d62728", {}};
+  for (auto& m : metrics) {
+    if (m.contains("loss")) tr.points.push_back({m["step"].get<double>(), m["loss"].get<double>()});
+    if (m.contains("val_loss")) va.points.push_back({m["step"].get<double>(), m["val_loss"].get<double>()});
+  }
+  write_svg_plot(out_dir + "/loss.svg", "shoggoth pretrain", "step", "cross-entropy (nats/token)", {tr, va});
+}
+
+static std::string fmt_eta(double s) {
+  if (!(s >= 0) || s > 1e7) return "--:--";
+  int t = int(s + 0.5);
+  return t >= 3600 ? fmt::format("{}:{:02d}:{:02d}", t / 3600, t / 60 % 60, t % 60)
+                   : fmt::format("{:02d}:{:02d}", t / 60, t % 60);
+}
+
+PretrainResult run_pretrain(const PretrainConfig& cfg, bool resume) {
+  cfg.validate();
+  if (cfg.threads > 0) omp_set_num_threads(int(cfg.threads));
+  const ModelConfig mc = cfg.model_config();
+  const DType dt = parse_dtype(cfg.dtype, "train.dtype");
+  const int64_t B = cfg.batch_size, T = cfg.seq_len, A = cfg.grad_accum;
+
+  BatchLoader train(cfg.train_shards, B, T, uint64_t(cfg.seed), LoaderOrder::shuffled);
+  SHOG_CHECK(int64_t(train.vocab_size()) <= mc.vocab, ErrorKind::invalid_argument, "model.vocab",
+             "the shards use a vocabulary of {} tokens but the model has only {}", train.vocab_size(), mc.vocab);
+  std::unique_ptr<BatchLoader> val;
+  if (!cfg.val_shards.empty() && cfg.val_every > 0)
+    val = std::make_unique<BatchLoader>(cfg.val_shards, B, T, uint64_t(cfg.seed), LoaderOrder::sequential);
+
+  Transformer model(mc, dt);
+  model.init_weights(uint64_t(cfg.seed), float(cfg.init_std));
+  ops::AdamWHyper hyper{float(cfg.lr), float(cfg.beta1), float(cfg.beta2), float(cfg.eps), float(cfg.weight_decay)};
+  AdamWOptimizer opt(model.table(), hyper);
+  LrSchedule sched{parse_lr_schedule(cfg.schedule, "train.schedule"), cfg.lr, cfg.warmup_steps, cfg.steps,
+                   cfg.min_lr_ratio, cfg.decay_fraction};
+
+  make_dirs(cfg.out_dir);
+  const std::string metrics_path = cfg.out_dir + "/metrics.jsonl";
+  int64_t start = 0;
+  std::vector<nlohmann::json> metrics;
+  if (resume) {
+    std::string dir = latest_checkpoint(cfg.out_dir);
+    SHOG_CHECK(!dir.empty(), ErrorKind::invalid_argument, cfg.out_dir, "--resume given but there is no checkpoint here");
+    auto state = load_checkpoint(dir, model, opt);
+    try {
+      start = state.at("step").get<int64_t>();
+      train.restore(state.at("loader").get<LoaderPosition>());
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(ErrorKind::bad_input, dir + "/trainer_state.json", e.what());
+    }
+    SHOG_CHECK(state.value("dtype", cfg.dtype) == cfg.dtype, ErrorKind::invalid_argument, "train.dtype",
+               "the checkpoint was trained with {}, not {}", state.value("dtype", ""), cfg.dtype);
+    metrics = load_metrics(metrics_path, start);
+    std::string text;
+    for (auto& m : metrics) text += m.dump() + "\n";
+    write_file_atomic(metrics_path, text);
+    std::fprintf(stderr, "resuming from %s at step %lld\n", dir.c_str(), (long long)start);
+  } else {
+    SHOG_CHECK(latest_checkpoint(cfg.out_dir).empty(), ErrorKind::invalid_argument, cfg.out_dir,
+               "already holds a checkpoint; pass --resume to continue it, or choose another train.out_dir");
+    write_file_atomic(metrics_path, "");
+  }
+  if (!cfg.tokenizer.empty()) {
+    std::error_code ec;
+    fs::copy_file(cfg.tokenizer, cfg.out_dir + "/tokenizer" + fs::path(cfg.tokenizer).extension().string(),
+                  fs::copy_options::overwrite_existing, ec);
+    SHOG_CHECK(!ec, ErrorKind::io, cfg.tokenizer, "cannot copy tokenizer: {}", ec.message());
+  }
+  ConfigFields fields;
+  PretrainConfig copy = cfg;
+  copy.register_fields(fields);
+  const std::string config_toml = fields.to_toml();
+
+  const double peak = ops::measure_gemm_peak_flops(dt, 0.3);
+  const double step_flops = mc.train_flops_per_token(T) * double(B * T * A);
+  std::fprintf(stderr,
+               "model: %lld layers, d_model %lld, %lld heads (%lld kv), ffn %lld, vocab %lld: %.2fM parameters; "
+               "%s compute, %lld tokens/step; measured %s GEMM peak %.1f GFLOP/s\n",
+               (long long)mc.n_layer, (long long)mc.d_model, (long long)mc.n_head, (long long)mc.n_kv_head,
+               (long long)mc.ffn_hidden, (long long)mc.vocab, double(mc.num_params()) / 1e6, cfg.dtype.c_str(),
+               (long long)(B * T * A), cfg.dtype.c_str(), peak / 1e9);
+
+  std::ofstream mout(metrics_path, std::ios::app);
+  std::vector<int32_t> inputs(size_t(B * T)), targets(size_t(B * T));
+  const std::vector<float> weights(size_t(B * T), float(1.0 / double(B * T * A)));
+  const bool tty = cfg.progress && isatty(STDERR_FILENO);
+  const int64_t end = cfg.stop_after > 0 ? std::min(cfg.stop_after, cfg.steps) : cfg.steps;
+  PretrainResult res;
+  double sum_time = 0;
+  int64_t timed = 0;
+  auto checkpoint = [&](int64_t step) {
+    CheckpointExtras ex;
+    ex.trainer_state = {{"loader", train.position()}, {"dtype", cfg.dtype}, {"seed", cfg.seed}};
+    ex.config_toml = config_toml;
+    res.checkpoint_dir = save_checkpoint(cfg.out_dir, step, model, opt, ex);
+    write_plot(cfg.out_dir, metrics);
+  };
+
+  for (int64_t step = start; step < end; ++step) {
+    auto t0 = std::chrono::steady_clock::now();
+    const double lr = sched.at(step);
+    model.zero_grad();
+    double loss = 0;
+    for (int64_t micro = 0; micro < A; ++micro) {
+      train.next(inputs.data(), targets.data());
+      model.forward(inputs.data(), B, T);
+      double l = model.cross_entropy_backward(targets.data(), weights.data());
+      SHOG_CHECK(std::isfinite(l), ErrorKind::numeric, fmt::format("step {}", step + 1),
+                 "loss is {}; stopping without saving (the last checkpoint in {} is intact)", l, cfg.out_dir);
+      loss += l;
+    }
+    const double gnorm = opt.step(model.params(), model.grads(), lr, float(cfg.grad_clip));
+    model.sync_compute_weights();
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (step > start) sum_time += secs, ++timed;  // the first step pays one-off allocation
+    const double tps = double(B * T * A) / secs, mfu = step_flops / secs / peak;
+    nlohmann::json m = {{"step", step + 1}, {"loss", loss}, {"lr", lr}, {"grad_norm", gnorm},
+                        {"tokens_per_s", tps}, {"mfu", mfu}, {"step_s", secs}};
+    metrics.push_back(m);
+    mout << m.dump() << "\n" << std::flush;
+    res.final_train_loss = loss;
+
+    if (val && ((step + 1) % cfg.val_every == 0 || step + 1 == cfg.steps)) {
+      val->rewind();
+      const int64_t nb = std::min<int64_t>(cfg.val_batches, int64_t(val->batches_per_epoch()));
+      std::vector<float> logp(size_t(B * T));
+      double vsum = 0;
+      for (int64_t k = 0; k < nb; ++k) {
+        val->next(inputs.data(), targets.data());
+        model.forward(inputs.data(), B, T);
+        model.token_logprobs(targets.data(), logp.data());
+        for (float x : logp) vsum -= x;
+      }
+      res.final_val_loss = vsum / double(nb * B * T);
+      nlohmann::json vm = {{"step", step + 1}, {"val_loss", res.final_val_loss}};
+      metrics.push_back(vm);
+      mout << vm.dump() << "\n" << std::flush;
+    }
+    const double avg = timed ? sum_time / double(timed) : secs;
+    const double eta = avg * double(end - step - 1);
+    std::string line = fmt::format("step {:>{}}/{} | loss {:.4f} | lr {:.2e} | {:.0f} tok/s | MFU {:.1f}% | ETA {}",
+                                   step + 1, int(std::to_string(cfg.steps).size()), cfg.steps, loss, lr, tps,
+                                   100 * mfu, fmt_eta(eta));
+    if (res.final_val_loss >= 0 && metrics.back().contains("val_loss"))
+      line += fmt::format(" | val {:.4f}", res.final_val_loss);
+    if (tty) {
+      int width = 24, filled = int(double(step + 1) / double(cfg.steps) * width);
+      std::fprintf(stderr, "\r[%s%s] %s\x1b[K", std::string(size_t(filled), '#').c_str(),
+                   std::string(size_t(width - filled), '.').c_str(), line.c_str());
+    } else if (cfg.progress && ((step + 1) % cfg.log_every == 0 || step + 1 == end)) {
+      std::fprintf(stderr, "%s\n", line.c_str());
+    }
+    if ((step + 1) % cfg.ckpt_every == 0 || step + 1 == end) checkpoint(step + 1);
+    res.steps_done = step + 1;
+  }
+  if (tty) std::fprintf(stderr, "\n");
+  if (timed) {
+    res.tokens_per_second = double(B * T * A) / (sum_time / double(timed));
+    res.mfu = step_flops / (sum_time / double(timed)) / peak;
+  }
+  return res;
+}
+
+}  // namespace shog

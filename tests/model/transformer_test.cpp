@@ -1,0 +1,125 @@
+// Properties of the model's interface that the objectives rely on.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/error.h"
+#include "core/random.h"
+#include "model/transformer.h"
+
+using namespace shog;
+
+namespace {
+
+std::vector<int32_t> random_tokens(int64_t n, int64_t vocab, uint64_t seed) {
+  Rng rng(seed);
+  std::vector<int32_t> t;
+  for (int64_t i = 0; i < n; ++i) t.push_back(int32_t(rng.below(uint64_t(vocab))));
+  return t;
+}
+
+}  // namespace
+
+// Cross-entropy is the special case g = -w of the log-prob backward; both
+// paths must give the same gradients, and the fused loss the same log-probs.
+TEST(Transformer, CrossEntropyEqualsLogprobBackwardWithNegativeWeights) {
+  ModelConfig cfg = model_preset("tiny");
+  Transformer m(cfg);
+  m.init_weights(1, 0.05f);
+  const int64_t B = 2, T = 12, N = B * T;
+  auto in = random_tokens(N, cfg.vocab, 2), tg = random_tokens(N, cfg.vocab, 3);
+  const size_t n = size_t(N);
+  std::vector<float> w(n), g(n), logp(n), logp2(n);
+  Rng rng(4);
+  for (int64_t i = 0; i < N; ++i) w[size_t(i)] = float(rng.uniform()), g[size_t(i)] = -w[size_t(i)];
+
+  m.zero_grad();
+  m.forward(in.data(), B, T);
+  double loss = m.cross_entropy_backward(tg.data(), w.data(), logp.data());
+  std::vector<float> g1(m.grads(), m.grads() + m.num_floats());
+
+  m.zero_grad();
+  m.forward(in.data(), B, T);
+  m.token_logprobs(tg.data(), logp2.data());
+  m.logprob_backward(tg.data(), g.data());
+  double expect_loss = 0;
+  for (int64_t i = 0; i < N; ++i) {
+    expect_loss -= double(w[size_t(i)]) * logp2[size_t(i)];
+    EXPECT_NEAR(logp[size_t(i)], logp2[size_t(i)], 1e-5);
+  }
+  EXPECT_NEAR(loss, expect_loss, 1e-5 * std::fabs(expect_loss));
+  for (int64_t i = 0; i < m.num_floats(); ++i) ASSERT_NEAR(g1[size_t(i)], m.grads()[i], 1e-6 + 1e-4 * std::fabs(g1[size_t(i)])) << i;
+}
+
+// A frozen parameter receives no gradient; the others are unchanged by the freeze.
+TEST(Transformer, FrozenParametersGetNoGradient) {
+  ModelConfig cfg = model_preset("tiny");
+  Transformer m(cfg);
+  m.init_weights(1, 0.05f);
+  const int64_t B = 1, T = 8;
+  auto in = random_tokens(B * T, cfg.vocab, 5), tg = random_tokens(B * T, cfg.vocab, 6);
+  std::vector<float> w(size_t(B * T), 1.0f / float(B * T));
+  m.zero_grad();
+  m.forward(in.data(), B, T);
+  m.cross_entropy_backward(tg.data(), w.data());
+  std::vector<float> full(m.grads(), m.grads() + m.num_floats());
+
+  m.set_frozen("model.layers.0.self_attn.q_proj.weight", true);
+  m.set_frozen("model.layers.1.input_layernorm.weight", true);
+  m.zero_grad();
+  m.forward(in.data(), B, T);
+  m.cross_entropy_backward(tg.data(), w.data());
+  for (auto& e : m.table().entries()) {
+    bool frozen = e.name == "model.layers.0.self_attn.q_proj.weight" || e.name == "model.layers.1.input_layernorm.weight";
+    double diff = 0, norm = 0;
+    for (int64_t i = 0; i < e.numel; ++i) {
+      diff = std::max(diff, double(std::fabs(m.grads()[e.offset + i] - (frozen ? 0.0f : full[size_t(e.offset + i)]))));
+      norm = std::max(norm, double(std::fabs(full[size_t(e.offset + i)])));
+    }
+    EXPECT_LE(diff, 1e-6 * std::max(1.0, norm)) << e.name;
+  }
+}
+
+// Changing (B, T) reallocates activations; results depend only on the inputs.
+TEST(Transformer, ForwardIsIndependentOfPreviousShapes) {
+  ModelConfig cfg = model_preset("tiny");
+  Transformer m(cfg);
+  m.init_weights(9, 0.05f);
+  auto in = random_tokens(10, cfg.vocab, 7), tg = random_tokens(10, cfg.vocab, 8);
+  std::vector<float> a(10), b(10);
+  m.forward(in.data(), 1, 10);
+  m.token_logprobs(tg.data(), a.data());
+  auto big = random_tokens(3 * 20, cfg.vocab, 10);
+  m.forward(big.data(), 3, 20);
+  m.forward(in.data(), 1, 10);
+  m.token_logprobs(tg.data(), b.data());
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(a[size_t(i)], b[size_t(i)]);
+}
+
+// Causality: the log-prob at position t does not depend on tokens after t.
+TEST(Transformer, IsCausal) {
+  ModelConfig cfg = model_preset("tiny");
+  Transformer m(cfg);
+  m.init_weights(3, 0.05f);
+  auto in = random_tokens(16, cfg.vocab, 1), tg = random_tokens(16, cfg.vocab, 2);
+  std::vector<float> a(16), b(16);
+  m.forward(in.data(), 1, 16);
+  m.token_logprobs(tg.data(), a.data());
+  in[12] = (in[12] + 1) % int32_t(cfg.vocab);
+  m.forward(in.data(), 1, 16);
+  m.token_logprobs(tg.data(), b.data());
+  for (int t = 0; t < 12; ++t) EXPECT_FLOAT_EQ(a[size_t(t)], b[size_t(t)]) << t;
+  bool changed = false;
+  for (int t = 12; t < 16; ++t) changed |= a[size_t(t)] != b[size_t(t)];
+  EXPECT_TRUE(changed);
+}
+
+TEST(Transformer, RejectsOutOfRangeTokensAndLongSequences) {
+  ModelConfig cfg = model_preset("tiny");
+  Transformer m(cfg);
+  std::vector<int32_t> bad(4, 0);
+  bad[2] = int32_t(cfg.vocab);
+  EXPECT_THROW(m.forward(bad.data(), 1, 4), Error);
+  std::vector<int32_t> longseq(size_t(cfg.max_seq + 1), 0);
+  EXPECT_THROW(m.forward(longseq.data(), 1, cfg.max_seq + 1), Error);
+}
