@@ -12,6 +12,15 @@ OpenBLAS core override, AVX-512 kernels in ATen, 2 threads like shoggoth):
 Prints one JSON line per dtype: tokens/s and ms/step (mean of the timed steps,
 and the fastest). Nothing else should be running on the machine.
 
+BLAS: torch's f32 matmul goes through libblas.so.3. Debian resolves that to
+whatever `update-alternatives` points at; if that is the netlib reference
+BLAS (Debian 12's default without OpenBLAS) f32 GEMMs run at ~0.5 GFLOP/s and
+the f32 figure is meaningless (bf16 goes through oneDNN and is unaffected).
+The script measures f32 GEMM speed first and warns on stderr. Without
+installing anything system-wide, OpenBLAS can be used for this process only:
+  apt-get download libopenblas0-pthread && dpkg-deb -x libopenblas0-pthread_*.deb ob
+  LD_LIBRARY_PATH=$PWD/ob/usr/lib/x86_64-linux-gnu/openblas-pthread <the command above>
+
 torch 1.13 has no F.scaled_dot_product_attention, so attention is the plain
 causal form (materialised T x T scores, masked softmax); with T = 256 that is
 a small part of the step next to the GEMMs and the 50k-wide head.
@@ -19,6 +28,7 @@ a small part of the step next to the GEMMs and the 50k-wide head.
 import argparse
 import json
 import math
+import sys
 import time
 
 import torch
@@ -113,7 +123,17 @@ def bench(dtype, a):
     return {"impl": "pytorch", "torch": torch.__version__, "dtype": dtype, "threads": torch.get_num_threads(),
             "config": "d12", "batch": B, "seq": T, "params": sum(t.numel() for t in params),
             "steps": len(times), "ms_per_step": round(mean * 1e3, 1), "ms_per_step_min": round(min(times) * 1e3, 1),
-            "tokens_per_s": round(B * T / mean, 1), "loss": round(loss.item(), 4)}
+            "tokens_per_s": round(B * T / mean, 1), "loss": round(loss.item(), 4),
+            "f32_blas_gflops_probe": round(a.blas_gflops, 1)}
+
+
+def blas_gflops():
+    """f32 GEMM throughput of the BLAS torch is using (see the docstring)."""
+    a, w = torch.randn(512, 768), torch.randn(768, 768)
+    F.linear(a, w)
+    t0 = time.perf_counter()
+    F.linear(a, w)
+    return 2 * 512 * 768 * 768 / (time.perf_counter() - t0) / 1e9
 
 
 def main():
@@ -123,6 +143,11 @@ def main():
     ap.add_argument("--dtypes", default="f32,bf16")
     a = ap.parse_args()
     torch.set_num_threads(2)
+    gf = blas_gflops()
+    if gf < 5:
+        print(f"warning: f32 GEMM runs at {gf:.1f} GFLOP/s: torch is on the reference BLAS; "
+              "f32 timings are meaningless (see the docstring for OpenBLAS)", file=sys.stderr, flush=True)
+    a.blas_gflops = gf
     for dt in a.dtypes.split(","):
         print(json.dumps(bench(dt, a)), flush=True)
 

@@ -38,10 +38,11 @@ int main(int argc, char** argv) {
   ModelConfig cfg = model_preset(preset);
   const int64_t N = B * T;
   Rng rng(1);
-  std::vector<int32_t> in(size_t(N)), tg(size_t(N));
+  const size_t n = size_t(N);
+  std::vector<int32_t> in(n), tg(n);
   for (auto& x : in) x = int32_t(rng.below(uint64_t(cfg.vocab)));
   for (auto& x : tg) x = int32_t(rng.below(uint64_t(cfg.vocab)));
-  std::vector<float> w(size_t(N), 1.0f / float(N));
+  std::vector<float> w(n, 1.0f / float(N));
   const double flops = cfg.train_flops_per_token(T) * double(N);
   std::printf("{\"preset\":\"%s\",\"params\":%lld,\"batch\":%lld,\"seq\":%lld,\"threads\":%d,\"flops_per_step\":%.4g}\n",
               preset.c_str(), (long long)cfg.num_params(), (long long)B, (long long)T, omp_get_max_threads(), flops);

@@ -22,11 +22,13 @@ struct AdamWHyper {
 void adamw_update(float* p, const float* g, float* m, float* v, int64_t n, const AdamWHyper& h, int64_t step,
                   bool decay, float grad_scale);
 
-// Sum of squares of g[0..n), accumulated in double.
+// Sum of squares of g[0..n), accumulated in double, in an order fixed by n
+// alone (bitwise reproducible for any thread count).
 double sum_squares(const float* g, int64_t n);
 
 // torch.nn.utils.clip_grad_norm_: scale = min(1, max_norm / (norm + 1e-6)).
-// max_norm <= 0 disables clipping (scale 1).
+// max_norm <= 0 disables clipping (scale 1). Computed in float as torch does; a
+// NaN norm gives NaN, which the caller must treat as a numeric error.
 float clip_scale(double global_norm, float max_norm);
 
 }  // namespace shog::ops

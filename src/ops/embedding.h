@@ -1,6 +1,9 @@
 // Token embedding lookup. out[n,:] = wte[tokens[n],:].
 // Convention for every backward in ops/: gradients are ACCUMULATED (+=) into
 // both input and parameter gradient buffers; callers zero them.
+// Token ids must lie in [0, V); the kernels are not told V, so the caller
+// (the data loader) validates them. The backward is deterministic: the same
+// bits for any thread count.
 #pragma once
 #include <cstdint>
 

@@ -1,6 +1,8 @@
 // RMSNorm (Zhang & Sennrich 2019), as Llama uses it:
 //   y = x / sqrt(mean(x^2) + eps) * w
-// rstd[N] is saved for the backward. Backward accumulates into dx and dw.
+// rstd[N] is saved for the backward. Backward accumulates into dx and dw; dw's
+// sum over rows is taken in a fixed order, so it is bitwise reproducible for
+// any thread count.
 #pragma once
 #include <cstdint>
 

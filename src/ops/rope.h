@@ -3,7 +3,10 @@
 // i + hd/2, and the pair is rotated by angle pos * theta^(-2i/hd).
 // Applied in place to x laid out [B, T, H, hd] with a token stride (elements
 // between consecutive tokens) so q and k can live inside one fused qkv buffer.
-// The backward is the inverse rotation of the incoming gradient, in place.
+// The backward is the inverse rotation of the incoming gradient, in place: the
+// one op whose backward overwrites rather than accumulates (dx holds dL/dy on
+// entry and dL/dx on return), since q/k gradients pass through it exactly once.
+// Positions index the tables and must be < max_seq; the kernels cannot check.
 #pragma once
 #include <cstdint>
 

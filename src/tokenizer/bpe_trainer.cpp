@@ -1,6 +1,7 @@
 #include "tokenizer/bpe_trainer.h"
 
 #include <algorithm>
+#include <cstring>
 #include <atomic>
 #include <memory>
 #include <queue>
@@ -24,10 +25,57 @@ const std::vector<std::string>& default_special_tokens() {
 
 namespace {
 
-struct ViewHash {
-  size_t operator()(std::string_view s) const { return detail::hash_bytes(s.data(), s.size()); }
+// Pre-token -> count, open addressing with the hash kept beside each key so
+// a probe only touches the (mapped) text on a real match. The map is hit once
+// per pre-token of the corpus, tens of millions of times; a node-based
+// std::unordered_map was the trainer's bottleneck.
+class PieceCounts {
+ public:
+  PieceCounts() { slots_.resize(1 << 16); }
+  void add(std::string_view k, uint64_t n) {
+    uint64_t h = detail::hash_bytes(k.data(), k.size());
+    size_t mask = slots_.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+      Slot& s = slots_[i];
+      if (s.count == 0) {
+        s = Slot{h, k.data(), uint32_t(k.size()), n};
+        if (++size_ * 2 > slots_.size()) grow();
+        return;
+      }
+      if (s.hash == h && s.len == k.size() && std::memcmp(s.data, k.data(), k.size()) == 0) {
+        s.count += n;
+        return;
+      }
+    }
+  }
+  template <class F>
+  void for_each(F&& f) const {
+    for (auto& s : slots_)
+      if (s.count) f(std::string_view(s.data, s.len), s.count);
+  }
+  size_t size() const { return size_; }
+
+ private:
+  struct Slot {
+    uint64_t hash = 0;
+    const char* data = nullptr;
+    uint32_t len = 0;
+    uint64_t count = 0;
+  };
+  void grow() {
+    std::vector<Slot> old(slots_.size() * 2);
+    old.swap(slots_);
+    size_t mask = slots_.size() - 1;
+    for (auto& s : old) {
+      if (!s.count) continue;
+      size_t i = s.hash & mask;
+      while (slots_[i].count) i = (i + 1) & mask;
+      slots_[i] = s;
+    }
+  }
+  std::vector<Slot> slots_;
+  size_t size_ = 0;
 };
-using PieceCounts = std::unordered_map<std::string_view, uint64_t, ViewHash>;
 
 struct Chunk {
   std::string_view text;
@@ -67,7 +115,7 @@ PieceCounts count_pieces(const std::vector<std::string_view>& texts, const Preto
   auto work = [&](int t) {
     PieceCounts& m = local[t];
     for (size_t i; (i = next.fetch_add(1)) < chunks.size();) {
-      pre.split(chunks[i].text, [&](std::string_view p) { ++m[p]; });
+      pre.split(chunks[i].text, [&](std::string_view p) { m.add(p, 1); });
       if (progress) bar.add(chunks[i].text.size());
     }
   };
@@ -77,8 +125,8 @@ PieceCounts count_pieces(const std::vector<std::string_view>& texts, const Preto
   for (auto& th : pool) th.join();
   bar.finish();
   for (int t = 1; t < n; ++t) {
-    for (auto& [k, v] : local[t]) local[0][k] += v;
-    PieceCounts().swap(local[t]);
+    local[t].for_each([&](std::string_view k, uint64_t v) { local[0].add(k, v); });
+    local[t] = PieceCounts();
   }
   return std::move(local[0]);
 }
@@ -133,8 +181,10 @@ Tokenizer train_bpe_on_texts(const std::vector<std::string_view>& texts, const s
 
   // Words in byte order, so ids of words (and thus everything after) do not
   // depend on hash-map iteration order.
-  std::vector<std::pair<std::string_view, uint64_t>> pieces(counts.begin(), counts.end());
-  PieceCounts().swap(counts);
+  std::vector<std::pair<std::string_view, uint64_t>> pieces;
+  pieces.reserve(counts.size());
+  counts.for_each([&](std::string_view k, uint64_t v) { pieces.emplace_back(k, v); });
+  counts = PieceCounts();
   std::sort(pieces.begin(), pieces.end());
   std::vector<Word> words;
   words.reserve(pieces.size());

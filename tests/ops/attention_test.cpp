@@ -170,6 +170,8 @@ TEST(Attention, ForwardMatchesNaiveGqaOneKvHead) { expect_forward_matches({1, 13
 TEST(Attention, ForwardMatchesNaiveSingleToken) { expect_forward_matches({3, 1, 4, 2, 64}, 4); }
 TEST(Attention, ForwardMatchesNaiveHead128) { expect_forward_matches({1, 65, 2, 1, 128}, 5); }
 TEST(Attention, ForwardMatchesNaiveOddHeadSize) { expect_forward_matches({1, 67, 2, 2, 24}, 6); }
+// Above 128 the kernel leaves its register-blocked path for a generic one.
+TEST(Attention, ForwardMatchesNaiveWideHead) { expect_forward_matches({1, 70, 2, 1, 144}, 10); }
 TEST(Attention, ForwardMatchesNaiveTileMultiple) { expect_forward_matches({1, 128, 2, 1, 64}, 7); }
 TEST(Attention, ForwardReadsFusedQkvViews) { expect_forward_matches({2, 75, 4, 2, 64, true, 5}, 8); }
 
@@ -209,6 +211,7 @@ TEST(Attention, BackwardMatchesNaiveGqaOneKvHead) { expect_backward_matches({2, 
 TEST(Attention, BackwardMatchesNaiveSingleToken) { expect_backward_matches({2, 1, 4, 2, 64}, 14); }
 TEST(Attention, BackwardMatchesNaiveHead128) { expect_backward_matches({1, 70, 2, 1, 128}, 15); }
 TEST(Attention, BackwardMatchesNaiveOddHeadSize) { expect_backward_matches({1, 67, 2, 2, 24}, 16); }
+TEST(Attention, BackwardMatchesNaiveWideHead) { expect_backward_matches({1, 70, 2, 1, 144}, 20); }
 TEST(Attention, BackwardWritesFusedQkvViews) { expect_backward_matches({2, 75, 4, 2, 64, true, 5}, 17); }
 
 TEST(Attention, BackwardIsDeterministicAcrossRuns) {

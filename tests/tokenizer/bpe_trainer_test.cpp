@@ -35,11 +35,15 @@ TEST(BpeTrainer, MergesTheMostFrequentPairFirst) {
   BpeTrainOptions o;
   o.vocab_size = 256 + 7 + 2;
   o.special_tokens = default_special_tokens();
+  // Pre-tokens: "ab" x1, " ab" x4, " cd" x2. (a,b) occurs 5 times, then
+  // (' ', ab) 4 times.
   Tokenizer t = train_bpe_on_texts({"ab ab ab ab cd cd ab"}, {"t"}, o);
   ASSERT_EQ(t.model().merges().size(), 2u);
-  // " ab" occurs as a pre-token 5 times: (' ', 'a') and ('a','b') both 5...
-  // ties go to the smaller pair, (' ', 'a') = (32, 97) before (97, 98).
-  EXPECT_EQ(t.model().merges()[0], (std::pair<int32_t, int32_t>{' ', 'a'}));
+  EXPECT_EQ(t.model().merges()[0], (std::pair<int32_t, int32_t>{'a', 'b'}));
+  EXPECT_EQ(t.model().merges()[1], (std::pair<int32_t, int32_t>{' ', 256}));
+  // All pairs once: the tie goes to the smallest (left, right) ids.
+  Tokenizer u = train_bpe_on_texts({"ab cd"}, {"t"}, o);
+  EXPECT_EQ(u.model().merges()[0], (std::pair<int32_t, int32_t>{' ', 'c'}));
 }
 
 TEST(BpeTrainer, SpecialTokensAreNeverProducedByMerges) {
@@ -56,7 +60,7 @@ TEST(BpeTrainer, SpecialTokensAreNeverProducedByMerges) {
   }
   // Training text full of special-token text still only yields ordinary ids.
   BpeTrainOptions o;
-  o.vocab_size = 300;
+  o.vocab_size = 256 + 7 + 8;
   std::string c;
   for (int i = 0; i < 200; ++i) c += "<|bos|> hi <|end|>\n";
   Tokenizer u = train_bpe_on_texts({c}, {"specials"}, o);

@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -90,7 +91,7 @@ inline void transpose_tile(float* dst, const float* src, int64_t stride, int64_t
 // kHd > 0 fixes the head size at compile time (the common 64 and 128), which
 // lets the hd-wide loops unroll and stay in registers; 0 reads it from s.
 template <int kHd>
-void forward_impl(float* out, float* lse, const float* q, const float* k, const float* v, const AttentionShape& s) {
+void forward_generic(float* out, float* lse, const float* q, const float* k, const float* v, const AttentionShape& s) {
   const int64_t B = s.B, T = s.T, H = s.H, hd = kHd > 0 ? kHd : s.hd;
   const int64_t group = H / s.KVH;
   const int64_t n_qt = (T + kBr - 1) / kBr;
@@ -176,7 +177,7 @@ void forward_impl(float* out, float* lse, const float* q, const float* k, const 
 }
 
 template <int kHd>
-void backward_impl(float* dq, float* dk, float* dv, const float* dout, const float* out, const float* lse,
+void backward_generic(float* dq, float* dk, float* dv, const float* dout, const float* out, const float* lse,
                    const float* q, const float* k, const float* v, const AttentionShape& s) {
   const int64_t B = s.B, T = s.T, H = s.H, KVH = s.KVH, hd = kHd > 0 ? kHd : s.hd;
   const int64_t group = H / KVH;
@@ -304,26 +305,372 @@ void backward_impl(float* dq, float* dk, float* dv, const float* dout, const flo
   }
 }
 
+// ---------------------------------------------------------------------------
+// Register-blocked path for hd <= 128. GCC/Clang vector extensions (16 floats,
+// one zmm under AVX-512, split by the compiler on narrower ISAs) make the
+// blocking explicit: the auto-vectorised loops above reload and re-store their
+// accumulators every step and are load-bound. Head rows are padded to
+// NV * 16 floats in scratch so every vector op is full width.
+
+using vf = float __attribute__((vector_size(64)));
+using vi = int32_t __attribute__((vector_size(64)));
+constexpr int64_t kLanes = 16;
+constexpr int64_t kCv = kBc / kLanes;  // vectors per score row
+
+inline vf vload(const float* p) {
+  vf v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void vstore(float* p, vf v) { std::memcpy(p, &v, sizeof v); }
+// Written out lane by lane: `vf{} + x` would have to compute 0 + x (not a
+// no-op for x = -0) and costs an add before every broadcast.
+inline vf vbcast(float x) { return vf{x, x, x, x, x, x, x, x, x, x, x, x, x, x, x, x}; }
+inline vf vmax(vf a, vf b) { return a > b ? a : b; }
+inline float hmax(vf v) {
+  float m = v[0];
+  for (int i = 1; i < kLanes; ++i) m = std::max(m, v[i]);
+  return m;
+}
+inline float hsum(vf v) {
+  float s = 0.0f;
+  for (int i = 0; i < kLanes; ++i) s += v[i];
+  return s;
+}
+// softmax_exp on 16 lanes; same polynomial, same clamping.
+inline vf vexp(vf x_in) {
+  const vf lo = vbcast(-87.0f);
+  const vf x = x_in < lo ? lo : x_in;
+  const vf t = x * 1.44269504088896341f;
+  const vf n = (t + 12582912.0f) - 12582912.0f;
+  vf f = x - n * 0.693145751953125f;
+  f = f - n * 1.428606765330187e-06f;
+  vf p = vbcast(1.0f / 720);
+  p = p * f + 1.0f / 120;
+  p = p * f + 1.0f / 24;
+  p = p * f + 1.0f / 6;
+  p = p * f + 0.5f;
+  p = p * f + 1.0f;
+  p = p * f + 1.0f;
+  const vi e = (__builtin_convertvector(n, vi) + 127) << 23;
+  vf scale;
+  std::memcpy(&scale, &e, sizeof scale);
+  return x_in < lo ? vf{} : p * scale;
+}
+// Lane index of each element of score vector j, for the causal mask.
+inline vf lane_index(int64_t j) {
+  vf v;
+  for (int i = 0; i < kLanes; ++i) v[i] = float(j * kLanes + i);
+  return v;
+}
+
+// S[r][:] = sum_d A[r][d] * Bt[d][:] for kR rows of A (row stride lda), the
+// kBc-wide score rows held in registers through the whole d loop.
+template <int kR>
+inline void score_rows(vf (&acc)[kR][kCv], const float* A, int64_t lda, const float* Bt, int64_t hd) {
+  for (int r = 0; r < kR; ++r)
+    for (int j = 0; j < kCv; ++j) acc[r][j] = vf{};
+  for (int64_t d = 0; d < hd; ++d) {
+    vf b[kCv];
+    for (int j = 0; j < kCv; ++j) b[j] = vload(Bt + d * kBc + j * kLanes);
+    for (int r = 0; r < kR; ++r) {
+      const vf a = vbcast(A[r * lda + d]);
+      for (int j = 0; j < kCv; ++j) acc[r][j] += a * b[j];
+    }
+  }
+}
+
+// Out[r][:] (+)= sum_{c < n} Coef[r][c] * Rows[c][:] for kR rows, NV vectors wide.
+template <int kR, int NV>
+inline void combine_rows(vf (&acc)[kR][NV], const float* coef, int64_t ldcoef, const float* rows, int64_t ldrows,
+                         int64_t n) {
+  for (int64_t c = 0; c < n; ++c) {
+    vf x[NV];
+    for (int j = 0; j < NV; ++j) x[j] = vload(rows + c * ldrows + j * kLanes);
+    for (int r = 0; r < kR; ++r) {
+      const vf a = vbcast(coef[r * ldcoef + c]);
+      for (int j = 0; j < NV; ++j) acc[r][j] += a * x[j];
+    }
+  }
+}
+
+// Copies `rows` rows of hd floats (source stride `stride`) into a dense
+// [kBr-or-kBc][hdp] block, scaled, zero in the padding lanes and rows.
+inline void load_rows(float* dst, int64_t hdp, const float* src, int64_t stride, int64_t rows, int64_t max_rows,
+                      int64_t hd, float scale) {
+  for (int64_t r = 0; r < max_rows; ++r) {
+    float* d = dst + r * hdp;
+    if (r < rows) {
+      const float* s = src + r * stride;
+      for (int64_t e = 0; e < hd; ++e) d[e] = s[e] * scale;
+      for (int64_t e = hd; e < hdp; ++e) d[e] = 0.0f;
+    } else {
+      for (int64_t e = 0; e < hdp; ++e) d[e] = 0.0f;
+    }
+  }
+}
+
+template <int NV>
+void forward_vec(float* out, float* lse, const float* q, const float* k, const float* v, const AttentionShape& s) {
+  constexpr int64_t hdp = NV * kLanes;
+  constexpr int kR = NV <= 4 ? 4 : 2;  // rows per block: kR * NV accumulators fit the 32 registers
+  static_assert(kBr % kR == 0);
+  const int64_t B = s.B, T = s.T, H = s.H, hd = s.hd;
+  const int64_t group = H / s.KVH;
+  const int64_t n_qt = (T + kBr - 1) / kBr;
+  const float scale = 1.0f / std::sqrt(float(hd));
+  const int64_t units = B * H * n_qt;
+
+#pragma omp parallel
+  {
+    float* Qs = thread_scratch(size_t(kBr * hdp + hd * kBc + kBc * hdp + kBr * hdp + kBr * kBc + 2 * kBr));
+    float* Kt = Qs + kBr * hdp;   // [hd][kBc]
+    float* Vs = Kt + hd * kBc;    // [kBc][hdp]
+    float* O = Vs + kBc * hdp;    // [kBr][hdp], unnormalised
+    float* P = O + kBr * hdp;     // [kBr][kBc]
+    float* m = P + kBr * kBc;
+    float* l = m + kBr;
+
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t u = 0; u < units; ++u) {
+      const int64_t qt = n_qt - 1 - u % n_qt;  // long tiles first
+      const int64_t bh = u / n_qt;
+      const int64_t b = bh / H, h = bh % H, kvh = h / group;
+      const int64_t q0 = qt * kBr, rows = std::min(kBr, T - q0);
+      const int64_t rows_r = (rows + kR - 1) / kR * kR;
+      const float* kb = k + b * T * s.kv_stride + kvh * hd;
+      const float* vb = v + b * T * s.kv_stride + kvh * hd;
+
+      load_rows(Qs, hdp, q + (b * T + q0) * s.q_stride + h * hd, s.q_stride, rows, rows_r, hd, scale);
+      std::fill(O, O + rows_r * hdp, 0.0f);
+      std::fill(m, m + kBr, -std::numeric_limits<float>::infinity());
+      std::fill(l, l + kBr, 0.0f);
+
+      const int64_t kend = q0 + rows;
+      for (int64_t k0 = 0; k0 < kend; k0 += kBc) {
+        const int64_t cols = std::min(kBc, kend - k0);
+        transpose_tile(Kt, kb + k0 * s.kv_stride, s.kv_stride, cols, hd);
+        load_rows(Vs, hdp, vb + k0 * s.kv_stride, s.kv_stride, cols, kBc, hd, 1.0f);
+        for (int64_t i = 0; i < rows_r; i += kR) {
+          vf sc[kR][kCv];
+          score_rows<kR>(sc, Qs + i * hdp, hdp, Kt, hd);
+          float alpha[kR];
+          for (int r = 0; r < kR; ++r) {
+            // Keys this row may see; rows past the tile see everything (harmless).
+            const vf lim = vbcast(float(std::min(cols, q0 + i + r - k0 + 1)));
+            vf mx = vbcast(m[i + r]);
+            for (int j = 0; j < kCv; ++j) {
+              sc[r][j] = lane_index(j) < lim ? sc[r][j] : vbcast(-std::numeric_limits<float>::infinity());
+              mx = vmax(mx, sc[r][j]);
+            }
+            const float mnew = hmax(mx);
+            vf sum{};
+            for (int j = 0; j < kCv; ++j) {
+              const vf p = vexp(sc[r][j] - mnew);
+              vstore(P + (i + r) * kBc + j * kLanes, p);
+              sum += p;
+            }
+            // A row with no visible key yet keeps m = -inf; its p are all 0.
+            alpha[r] = mnew == -std::numeric_limits<float>::infinity() ? 1.0f : softmax_exp(m[i + r] - mnew);
+            l[i + r] = l[i + r] * alpha[r] + hsum(sum);
+            m[i + r] = mnew;
+          }
+          vf acc[kR][NV];
+          for (int r = 0; r < kR; ++r)
+            for (int j = 0; j < NV; ++j) acc[r][j] = vload(O + (i + r) * hdp + j * kLanes) * alpha[r];
+          const int64_t n = std::min(cols, q0 + i + kR - k0);  // widest row of the block
+          if (n > 0) combine_rows<kR, NV>(acc, P + i * kBc, kBc, Vs, hdp, n);
+          for (int r = 0; r < kR; ++r)
+            for (int j = 0; j < NV; ++j) vstore(O + (i + r) * hdp + j * kLanes, acc[r][j]);
+        }
+      }
+
+      for (int64_t i = 0; i < rows; ++i) {
+        const int64_t t = q0 + i;
+        const float inv = 1.0f / l[i];
+        float* orow = out + ((b * T + t) * H + h) * hd;
+        for (int64_t d = 0; d < hd; ++d) orow[d] = O[i * hdp + d] * inv;
+        lse[(b * H + h) * T + t] = m[i] + std::log(l[i]);
+      }
+    }
+  }
+}
+
+template <int NV>
+void backward_vec(float* dq, float* dk, float* dv, const float* dout, const float* out, const float* lse,
+                  const float* q, const float* k, const float* v, const AttentionShape& s) {
+  constexpr int64_t hdp = NV * kLanes;
+  constexpr int kR = NV <= 4 ? 4 : 2;
+  const int64_t B = s.B, T = s.T, H = s.H, KVH = s.KVH, hd = s.hd;
+  const int64_t group = H / KVH;
+  const float scale = 1.0f / std::sqrt(float(hd));
+  const int64_t units = B * KVH;
+
+#pragma omp parallel
+  {
+    float* D = thread_scratch(size_t(group * T + 2 * hd * kBc + 3 * kBc * hdp + 2 * kBr * hdp + 2 * kBr * kBc));
+    float* Kt = D + group * T;     // [hd][kBc]
+    float* Vt = Kt + hd * kBc;     // [hd][kBc]
+    float* Ks = Vt + hd * kBc;     // [kBc][hdp]
+    float* dK = Ks + kBc * hdp;    // [kBc][hdp]; Q arrives pre-scaled, so dK needs no scale
+    float* dV = dK + kBc * hdp;    // [kBc][hdp]
+    float* Qs = dV + kBc * hdp;    // [kBr][hdp], scaled by 1/sqrt(hd)
+    float* dOs = Qs + kBr * hdp;   // [kBr][hdp]
+    float* P = dOs + kBr * hdp;    // [kBr][kBc]
+    float* dS = P + kBr * kBc;     // [kBr][kBc]
+
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t u = 0; u < units; ++u) {
+      const int64_t b = u / KVH, kvh = u % KVH;
+      const int64_t kv_off = b * T * s.kv_stride + kvh * hd;
+
+      for (int64_t g = 0; g < group; ++g) {
+        const int64_t h = kvh * group + g;
+        for (int64_t t = 0; t < T; ++t) {
+          const float* o = out + ((b * T + t) * H + h) * hd;
+          const float* go = dout + ((b * T + t) * H + h) * hd;
+          float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
+          for (int64_t d = 0; d < hd; ++d) acc += o[d] * go[d];
+          D[g * T + t] = acc;
+        }
+      }
+
+      for (int64_t k0 = 0; k0 < T; k0 += kBc) {
+        const int64_t cols = std::min(kBc, T - k0);
+        transpose_tile(Kt, k + kv_off + k0 * s.kv_stride, s.kv_stride, cols, hd);
+        transpose_tile(Vt, v + kv_off + k0 * s.kv_stride, s.kv_stride, cols, hd);
+        load_rows(Ks, hdp, k + kv_off + k0 * s.kv_stride, s.kv_stride, cols, kBc, hd, 1.0f);
+        std::fill(dK, dK + kBc * hdp, 0.0f);
+        std::fill(dV, dV + kBc * hdp, 0.0f);
+
+        for (int64_t g = 0; g < group; ++g) {
+          const int64_t h = kvh * group + g;
+          const float* lse_h = lse + (b * H + h) * T;
+          const float* D_h = D + g * T;
+          for (int64_t t0 = k0; t0 < T; t0 += kBr) {  // rows before k0 see none of these keys
+            const int64_t rows = std::min(kBr, T - t0);
+            const int64_t rows_r = (rows + kR - 1) / kR * kR;
+            load_rows(Qs, hdp, q + (b * T + t0) * s.q_stride + h * hd, s.q_stride, rows, rows_r, hd, scale);
+            load_rows(dOs, hdp, dout + ((b * T + t0) * H + h) * hd, H * hd, rows, rows_r, hd, 1.0f);
+
+            for (int64_t i = 0; i < rows_r; i += kR) {
+              vf sc[kR][kCv], dp[kR][kCv];
+              score_rows<kR>(sc, Qs + i * hdp, hdp, Kt, hd);
+              score_rows<kR>(dp, dOs + i * hdp, hdp, Vt, hd);
+              for (int r = 0; r < kR; ++r) {
+                const int64_t t = t0 + i + r;
+                // Padding rows get P = dS = 0 so they add nothing below.
+                const bool real = i + r < rows;
+                const vf lim = vbcast(real ? float(std::min(cols, t - k0 + 1)) : 0.0f);
+                const vf l_t = vbcast(real ? lse_h[t] : 0.0f), D_t = vbcast(real ? D_h[t] : 0.0f);
+                for (int j = 0; j < kCv; ++j) {
+                  const vf p = lane_index(j) < lim ? vexp(sc[r][j] - l_t) : vf{};
+                  vstore(P + (i + r) * kBc + j * kLanes, p);
+                  vstore(dS + (i + r) * kBc + j * kLanes, p * (dp[r][j] - D_t));
+                }
+              }
+            }
+
+            // dV[c] += sum_i P[i][c] dO[i],  dK[c] += sum_i dS[i][c] Qs[i]:
+            // kR key rows in registers while the query rows stream by. Rows
+            // above key c's diagonal have P = dS = 0, so start at the block's
+            // first visible row.
+            for (int64_t c = 0; c < cols; c += kR) {
+              const int64_t i0 = std::max<int64_t>(0, k0 + c - t0);
+              if (i0 >= rows) continue;
+              vf acc[kR][NV];
+              for (int r = 0; r < kR; ++r)
+                for (int j = 0; j < NV; ++j) acc[r][j] = vload(dV + (c + r) * hdp + j * kLanes);
+              for (int64_t i = i0; i < rows; ++i) {
+                vf x[NV];
+                for (int j = 0; j < NV; ++j) x[j] = vload(dOs + i * hdp + j * kLanes);
+                for (int r = 0; r < kR; ++r) {
+                  const vf a = vbcast(P[i * kBc + c + r]);
+                  for (int j = 0; j < NV; ++j) acc[r][j] += a * x[j];
+                }
+              }
+              for (int r = 0; r < kR; ++r)
+                for (int j = 0; j < NV; ++j) vstore(dV + (c + r) * hdp + j * kLanes, acc[r][j]);
+
+              for (int r = 0; r < kR; ++r)
+                for (int j = 0; j < NV; ++j) acc[r][j] = vload(dK + (c + r) * hdp + j * kLanes);
+              for (int64_t i = i0; i < rows; ++i) {
+                vf x[NV];
+                for (int j = 0; j < NV; ++j) x[j] = vload(Qs + i * hdp + j * kLanes);
+                for (int r = 0; r < kR; ++r) {
+                  const vf a = vbcast(dS[i * kBc + c + r]);
+                  for (int j = 0; j < NV; ++j) acc[r][j] += a * x[j];
+                }
+              }
+              for (int r = 0; r < kR; ++r)
+                for (int j = 0; j < NV; ++j) vstore(dK + (c + r) * hdp + j * kLanes, acc[r][j]);
+            }
+
+            // dQ[i] += scale * sum_c dS[i][c] K[c]
+            for (int64_t i = 0; i < rows; i += kR) {
+              vf acc[kR][NV];
+              for (int r = 0; r < kR; ++r)
+                for (int j = 0; j < NV; ++j) acc[r][j] = vf{};
+              const int64_t n = std::min(cols, t0 + i + kR - k0);
+              if (n <= 0) continue;
+              combine_rows<kR, NV>(acc, dS + i * kBc, kBc, Ks, hdp, n);
+              for (int r = 0; r < kR && i + r < rows; ++r) {
+                float tmp[hdp];
+                for (int j = 0; j < NV; ++j) vstore(tmp + j * kLanes, acc[r][j]);
+                float* dqr = dq + (b * T + t0 + i + r) * s.q_stride + h * hd;
+                for (int64_t d = 0; d < hd; ++d) dqr[d] += scale * tmp[d];
+              }
+            }
+          }
+        }
+
+        for (int64_t c = 0; c < cols; ++c) {
+          float* dkr = dk + kv_off + (k0 + c) * s.kv_stride;
+          float* dvr = dv + kv_off + (k0 + c) * s.kv_stride;
+          for (int64_t d = 0; d < hd; ++d) {
+            dkr[d] += dK[c * hdp + d];
+            dvr[d] += dV[c * hdp + d];
+          }
+        }
+      }
+    }
+  }
+}
+
+template <int NV>
+void dispatch_fwd(float* out, float* lse, const float* q, const float* k, const float* v, const AttentionShape& s) {
+  if constexpr (NV <= 8) {
+    if ((s.hd + kLanes - 1) / kLanes == NV) return forward_vec<NV>(out, lse, q, k, v, s);
+    return dispatch_fwd<NV + 1>(out, lse, q, k, v, s);
+  } else {
+    return forward_generic<0>(out, lse, q, k, v, s);
+  }
+}
+
+template <int NV>
+void dispatch_bwd(float* dq, float* dk, float* dv, const float* dout, const float* out, const float* lse,
+                  const float* q, const float* k, const float* v, const AttentionShape& s) {
+  if constexpr (NV <= 8) {
+    if ((s.hd + kLanes - 1) / kLanes == NV) return backward_vec<NV>(dq, dk, dv, dout, out, lse, q, k, v, s);
+    return dispatch_bwd<NV + 1>(dq, dk, dv, dout, out, lse, q, k, v, s);
+  } else {
+    return backward_generic<0>(dq, dk, dv, dout, out, lse, q, k, v, s);
+  }
+}
+
 }  // namespace
 
 void attention_forward(float* out, float* lse, const float* q, const float* k, const float* v,
                        const AttentionShape& s) {
   check_shape(s);
-  switch (s.hd) {
-    case 64: return forward_impl<64>(out, lse, q, k, v, s);
-    case 128: return forward_impl<128>(out, lse, q, k, v, s);
-    default: return forward_impl<0>(out, lse, q, k, v, s);
-  }
+  dispatch_fwd<1>(out, lse, q, k, v, s);
 }
 
 void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* out, const float* lse,
                         const float* q, const float* k, const float* v, const AttentionShape& s) {
   check_shape(s);
-  switch (s.hd) {
-    case 64: return backward_impl<64>(dq, dk, dv, dout, out, lse, q, k, v, s);
-    case 128: return backward_impl<128>(dq, dk, dv, dout, out, lse, q, k, v, s);
-    default: return backward_impl<0>(dq, dk, dv, dout, out, lse, q, k, v, s);
-  }
+  dispatch_bwd<1>(dq, dk, dv, dout, out, lse, q, k, v, s);
 }
 
 }  // namespace shog::ops

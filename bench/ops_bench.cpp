@@ -1,0 +1,102 @@
+// Throughput of the heavy CPU ops at the shapes of the d12 model (C=768,
+// 12 heads of 64, V=50304, 1024 tokens per step).
+//   build-*/ops_bench --benchmark_filter='Gemm|Attention|OutputHead'
+// GEMM counters report FLOP/s (2*M*N*K per call); attention counts the causal
+// half of the score matrix (forward 4*B*H*hd*T(T+1)/2, backward 2.5x that).
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <vector>
+
+#include "ops/attention.h"
+#include "ops/gemm.h"
+#include "ops/output_head.h"
+
+namespace {
+
+using namespace shog;
+
+std::vector<float> randn(size_t n, uint32_t seed, float scale = 1.0f) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> nd(0.0f, scale);
+  std::vector<float> x(n);
+  for (auto& e : x) e = nd(rng);
+  return x;
+}
+
+std::vector<bf16> to_bf16(const std::vector<float>& x) {
+  std::vector<bf16> y(x.size());
+  convert_f32_to_bf16(x.data(), y.data(), x.size());
+  return y;
+}
+
+// args: M, N, K, trans_a, trans_b, dtype (0 f32, 1 bf16)
+void BM_Gemm(benchmark::State& st) {
+  const int64_t M = st.range(0), N = st.range(1), K = st.range(2);
+  const bool ta = st.range(3), tb = st.range(4);
+  const DType dt = st.range(5) ? DType::bf16 : DType::f32;
+  auto A = randn(size_t(M * K), 1), B = randn(size_t(K * N), 2);
+  auto Ah = to_bf16(A), Bh = to_bf16(B);
+  std::vector<float> C(size_t(M * N));
+  const void* pa = dt == DType::bf16 ? static_cast<const void*>(Ah.data()) : A.data();
+  const void* pb = dt == DType::bf16 ? static_cast<const void*>(Bh.data()) : B.data();
+  const int64_t lda = ta ? M : K, ldb = tb ? K : N;
+  for (auto _ : st) ops::gemm(dt, ta, tb, M, N, K, pa, lda, pb, ldb, C.data(), N, ta);
+  st.counters["FLOP/s"] = benchmark::Counter(2.0 * M * N * K, benchmark::Counter::kIsIterationInvariantRate);
+  st.SetLabel(dt == DType::bf16 ? "bf16" : "f32");
+}
+
+// The three products of a linear layer for x[1024, in] and W[out, in]:
+// forward (N,T), input grad (N,N), weight grad (T,N, accumulating).
+void gemm_args(benchmark::internal::Benchmark* b) {
+  for (int dt : {0, 1})
+    for (auto [in, out] : {std::pair<int64_t, int64_t>{768, 2304}, {2048, 768}}) {
+      b->Args({1024, out, in, 0, 1, dt});
+      b->Args({1024, in, out, 0, 0, dt});
+      b->Args({out, in, 1024, 1, 0, dt});
+    }
+}
+BENCHMARK(BM_Gemm)->Apply(gemm_args)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// args: B, T, H, KVH (hd = 64)
+void BM_AttentionFwdBwd(benchmark::State& st) {
+  const int64_t B = st.range(0), T = st.range(1), H = st.range(2), KVH = st.range(3), hd = 64;
+  const ops::AttentionShape s{B, T, H, KVH, hd, H * hd, KVH * hd};
+  auto q = randn(size_t(B * T * H * hd), 1), k = randn(size_t(B * T * KVH * hd), 2), v = randn(k.size(), 3);
+  auto dout = randn(q.size(), 4);
+  std::vector<float> out(q.size()), lse(size_t(B * H * T)), dq(q.size()), dk(k.size()), dv(k.size());
+  for (auto _ : st) {
+    ops::attention_forward(out.data(), lse.data(), q.data(), k.data(), v.data(), s);
+    ops::attention_backward(dq.data(), dk.data(), dv.data(), dout.data(), out.data(), lse.data(), q.data(), k.data(),
+                            v.data(), s);
+  }
+  const double fwd = 4.0 * B * H * hd * (T * (T + 1) / 2.0);
+  st.counters["FLOP/s"] = benchmark::Counter(3.5 * fwd, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_AttentionFwdBwd)->Args({4, 256, 12, 12})->Args({4, 256, 12, 4})->Args({1, 1024, 12, 12})
+    ->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// args: dtype, chunk rows. N=1024, C=768, V=50304.
+void BM_OutputHeadCrossEntropy(benchmark::State& st) {
+  const DType dt = st.range(0) ? DType::bf16 : DType::f32;
+  const int64_t N = 1024, C = 768, V = 50304;
+  auto h = randn(size_t(N * C), 1), W = randn(size_t(V * C), 2, 0.02f);
+  auto Wh = to_bf16(W);
+  std::vector<float> dh(h.size()), dW(W.size()), logp(static_cast<size_t>(N)), w(static_cast<size_t>(N), 1.0f / float(N));
+  std::vector<int32_t> tg(static_cast<size_t>(N));
+  std::mt19937 rng(3);
+  for (auto& t : tg) t = int32_t(rng() % uint32_t(V));
+  ops::OutputHeadWorkspace ws(C, V, st.range(1));
+  const void* Wg = dt == DType::bf16 ? static_cast<const void*>(Wh.data()) : W.data();
+  for (auto _ : st)
+    benchmark::DoNotOptimize(ops::output_head_cross_entropy(logp.data(), dh.data(), dW.data(), h.data(), Wg, dt,
+                                                            tg.data(), w.data(), N, C, V, ws));
+  st.counters["FLOP/s"] = benchmark::Counter(6.0 * N * C * V, benchmark::Counter::kIsIterationInvariantRate);
+  st.SetLabel(dt == DType::bf16 ? "bf16" : "f32");
+}
+BENCHMARK(BM_OutputHeadCrossEntropy)->ArgsProduct({{0, 1}, {128, 256, 512}})->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
