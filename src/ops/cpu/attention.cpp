@@ -464,13 +464,16 @@ void forward_vec(float* out, float* lse, const float* q, const float* k, const f
               mx = vmax(mx, sc[r][j]);
             }
             const float mnew = hmax(mx);
+            // A row that has seen no key yet (possible only if tiles were
+            // misaligned) keeps m = -inf; subtracting 0 then keeps its p at 0
+            // instead of exp(-inf + inf) = NaN.
+            const float msub = mnew == -std::numeric_limits<float>::infinity() ? 0.0f : mnew;
             vf sum{};
             for (int j = 0; j < kCv; ++j) {
-              const vf p = vexp(sc[r][j] - mnew);
+              const vf p = vexp(sc[r][j] - msub);
               vstore(P + (i + r) * kBc + j * kLanes, p);
               sum += p;
             }
-            // A row with no visible key yet keeps m = -inf; its p are all 0.
             alpha[r] = mnew == -std::numeric_limits<float>::infinity() ? 1.0f : softmax_exp(m[i + r] - mnew);
             l[i + r] = l[i + r] * alpha[r] + hsum(sum);
             m[i + r] = mnew;

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (fuzz/*_fuzz.cpp) with clang and runs each for
+# a bounded time. Any crash, sanitizer report or abort fails the script.
+#
+#   scripts/fuzz.sh [SECONDS_PER_TARGET=60] [TARGET...]
+#   SHOG_FUZZ_BUILD=build-fuzz  build directory (default build-fuzz)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-60}
+shift || true
+build=${SHOG_FUZZ_BUILD:-build-fuzz}
+CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DSHOG_FUZZ=ON -DSHOG_TESTS=OFF -DSHOG_BENCH=OFF >/dev/null
+targets=("$@")
+if ((${#targets[@]} == 0)); then
+  for f in fuzz/*_fuzz.cpp; do targets+=("$(basename "$f" .cpp)"); done
+fi
+cmake --build "$build" --target "${targets[@]}"
+for t in "${targets[@]}"; do
+  work=$(mktemp -d)
+  # Seeds from the repository (if any) are copied so runs never write there.
+  [ -d "fuzz/corpus/$t" ] && cp -r "fuzz/corpus/$t/." "$work/"
+  echo "fuzz: $t for ${secs}s"
+  "$build/$t" -max_total_time="$secs" -max_len=4096 -timeout=10 -rss_limit_mb=4096 \
+    -print_final_stats=1 "$work" 2>&1 | tail -n 12
+  rc=${PIPESTATUS[0]}
+  rm -rf "$work"
+  if [ "$rc" -ne 0 ]; then
+    echo "fuzz: $t FAILED (exit $rc)" >&2
+    exit 1
+  fi
+done
+echo "fuzz: all targets ran clean"
