@@ -16,10 +16,9 @@ BLAS: torch's f32 matmul goes through libblas.so.3. Debian resolves that to
 whatever `update-alternatives` points at; if that is the netlib reference
 BLAS (Debian 12's default without OpenBLAS) f32 GEMMs run at ~0.5 GFLOP/s and
 the f32 figure is meaningless (bf16 goes through oneDNN and is unaffected).
-The script measures f32 GEMM speed first and warns on stderr. Without
-installing anything system-wide, OpenBLAS can be used for this process only:
-  apt-get download libopenblas0-pthread && dpkg-deb -x libopenblas0-pthread_*.deb ob
-  LD_LIBRARY_PATH=$PWD/ob/usr/lib/x86_64-linux-gnu/openblas-pthread <the command above>
+The script measures f32 GEMM speed first and warns on stderr.
+bench/setup_peers.sh installs Debian's libopenblas0-pthread, which becomes
+the libblas.so.3 alternative, so PyTorch's f32 runs at its best.
 
 torch 1.13 has no F.scaled_dot_product_attention, so attention is the plain
 causal form (materialised T x T scores, masked softmax); with T = 256 that is

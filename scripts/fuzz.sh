@@ -9,7 +9,10 @@ cd "$(dirname "$0")/.."
 secs=${1:-60}
 shift || true
 build=${SHOG_FUZZ_BUILD:-build-fuzz}
+# The libraries are instrumented too (coverage + ASan), not only the harness:
+# without that libFuzzer sees no coverage inside the code under test.
 CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address" -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address" \
   -DSHOG_FUZZ=ON -DSHOG_TESTS=OFF -DSHOG_BENCH=OFF >/dev/null
 targets=("$@")
 if ((${#targets[@]} == 0)); then
@@ -21,9 +24,14 @@ for t in "${targets[@]}"; do
   # Seeds from the repository (if any) are copied so runs never write there.
   [ -d "fuzz/corpus/$t" ] && cp -r "fuzz/corpus/$t/." "$work/"
   echo "fuzz: $t for ${secs}s"
+  # A crashing input is kept as $build/crash-* for reproduction.
+  set +e
   "$build/$t" -max_total_time="$secs" -max_len=4096 -timeout=10 -rss_limit_mb=4096 \
-    -print_final_stats=1 "$work" 2>&1 | tail -n 12
-  rc=${PIPESTATUS[0]}
+    -artifact_prefix="$build/" -print_final_stats=1 "$work" >"$work.log" 2>&1
+  rc=$?
+  set -e
+  tail -n 8 "$work.log"
+  rm -f "$work.log"
   rm -rf "$work"
   if [ "$rc" -ne 0 ]; then
     echo "fuzz: $t FAILED (exit $rc)" >&2

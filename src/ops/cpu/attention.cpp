@@ -11,11 +11,13 @@
 //   P  = exp(S - lse),  dP = dO V^T,  dS = P * (dP - D)   with D = rowsum(dO * O)
 //   dV += P^T dO,  dK += scale * dS^T Q,  dQ += scale * dS K.
 // One thread owns a whole (batch, kv head): the dK/dV of a kv head collect from
-// all its query heads, so splitting the group across threads would race.
+// all its query heads, so splitting the group across threads would race. The
+// price is that the backward has only B*KVH units of parallel work.
 //
-// The inner products run with the key tile transposed ([hd][kBc]) so the
-// score row of a query is a fixed-width vector the compiler keeps in registers
-// and the kBc loop vectorises (AVX-512: 4 zmm for kBc = 64).
+// Scores are computed against the key tile transposed ([hd][kBc]) so that a
+// query's score row is kBc/16 vectors kept in registers. For hd <= 128 the
+// kernels are register-blocked over several rows at once (forward_vec,
+// backward_vec); wider heads take plain auto-vectorised loops (*_generic).
 #include "ops/attention.h"
 
 #include <algorithm>
@@ -88,11 +90,10 @@ inline void transpose_tile(float* dst, const float* src, int64_t stride, int64_t
       for (int64_t c = cols; c < kBc; ++c) dst[d * kBc + c] = 0.0f;
 }
 
-// kHd > 0 fixes the head size at compile time (the common 64 and 128), which
-// lets the hd-wide loops unroll and stay in registers; 0 reads it from s.
-template <int kHd>
+// Any head size: plain loops the compiler vectorises. Used above hd = 128,
+// where the register-blocked kernels below would run out of registers.
 void forward_generic(float* out, float* lse, const float* q, const float* k, const float* v, const AttentionShape& s) {
-  const int64_t B = s.B, T = s.T, H = s.H, hd = kHd > 0 ? kHd : s.hd;
+  const int64_t B = s.B, T = s.T, H = s.H, hd = s.hd;
   const int64_t group = H / s.KVH;
   const int64_t n_qt = (T + kBr - 1) / kBr;
   const float scale = 1.0f / std::sqrt(float(hd));
@@ -176,10 +177,9 @@ void forward_generic(float* out, float* lse, const float* q, const float* k, con
   }
 }
 
-template <int kHd>
 void backward_generic(float* dq, float* dk, float* dv, const float* dout, const float* out, const float* lse,
                    const float* q, const float* k, const float* v, const AttentionShape& s) {
-  const int64_t B = s.B, T = s.T, H = s.H, KVH = s.KVH, hd = kHd > 0 ? kHd : s.hd;
+  const int64_t B = s.B, T = s.T, H = s.H, KVH = s.KVH, hd = s.hd;
   const int64_t group = H / KVH;
   const float scale = 1.0f / std::sqrt(float(hd));
   const int64_t units = B * KVH;
@@ -276,18 +276,12 @@ void backward_generic(float* dq, float* dk, float* dv, const float* dout, const 
               float* dqr = dq + (b * T + t) * s.q_stride + h * hd;
               const float* dsr = dS + i * kBc;
               const int64_t lim = std::min(cols, t - k0 + 1);
-              float acc[kHd > 0 ? kHd : 1];
-              float* a = kHd > 0 ? acc : dqr;  // dynamic hd accumulates in place
-              if constexpr (kHd > 0)
-                for (int64_t d = 0; d < hd; ++d) a[d] = 0.0f;
               for (int64_t c = 0; c < lim; ++c) {
                 const float ds = dsr[c] * scale;
                 const float* kr = kr0 + c * s.kv_stride;
 #pragma omp simd
-                for (int64_t d = 0; d < hd; ++d) a[d] += ds * kr[d];
+                for (int64_t d = 0; d < hd; ++d) dqr[d] += ds * kr[d];
               }
-              if constexpr (kHd > 0)
-                for (int64_t d = 0; d < hd; ++d) dqr[d] += a[d];
             }
           }
         }
@@ -647,7 +641,7 @@ void dispatch_fwd(float* out, float* lse, const float* q, const float* k, const 
     if ((s.hd + kLanes - 1) / kLanes == NV) return forward_vec<NV>(out, lse, q, k, v, s);
     return dispatch_fwd<NV + 1>(out, lse, q, k, v, s);
   } else {
-    return forward_generic<0>(out, lse, q, k, v, s);
+    return forward_generic(out, lse, q, k, v, s);
   }
 }
 
@@ -658,7 +652,7 @@ void dispatch_bwd(float* dq, float* dk, float* dv, const float* dout, const floa
     if ((s.hd + kLanes - 1) / kLanes == NV) return backward_vec<NV>(dq, dk, dv, dout, out, lse, q, k, v, s);
     return dispatch_bwd<NV + 1>(dq, dk, dv, dout, out, lse, q, k, v, s);
   } else {
-    return backward_generic<0>(dq, dk, dv, dout, out, lse, q, k, v, s);
+    return backward_generic(dq, dk, dv, dout, out, lse, q, k, v, s);
   }
 }
 
