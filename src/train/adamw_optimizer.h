@@ -24,6 +24,8 @@ class AdamWOptimizer {
   void set_steps_taken(int64_t t) { t_ = t; }
   std::vector<float>& m() { return m_; }
   std::vector<float>& v() { return v_; }
+  const std::vector<float>& m() const { return m_; }
+  const std::vector<float>& v() const { return v_; }
   const ops::AdamWHyper& hyper() const { return hyper_; }
 
  private:

@@ -5,49 +5,11 @@
 #include "core/error.h"
 #include "core/file_io.h"
 #include "core/safetensors.h"
+#include "model/model_io.h"
 
 namespace fs = std::filesystem;
 
 namespace shog {
-
-static std::vector<SafetensorsTensor> named_blocks(const ParamTable& t, const float* block, const std::string& prefix) {
-  std::vector<SafetensorsTensor> out;
-  for (auto& e : t.entries()) out.push_back({prefix + e.name, StDType::f32, e.shape, block + e.offset});
-  return out;
-}
-
-void save_model_weights(const std::string& dir, const Transformer& model) {
-  write_safetensors(dir + "/model.safetensors", named_blocks(model.table(), model.params(), ""),
-                    {{"format", "pt"}, {"producer", "shoggoth"}});
-  write_file_atomic(dir + "/config.json", model.config().to_hf_json().dump(2) + "\n");
-}
-
-ModelConfig load_model_config(const std::string& dir) {
-  std::string path = dir + "/config.json";
-  nlohmann::json j;
-  try {
-    j = nlohmann::json::parse(read_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(ErrorKind::bad_input, path, fmt::format("not valid JSON: {}", e.what()));
-  }
-  return ModelConfig::from_hf_json(j, path);
-}
-
-static void load_block(const SafetensorsFile& f, const ParamTable& t, float* block, const std::string& prefix) {
-  for (auto& e : t.entries()) {
-    std::string name = prefix + e.name;
-    const auto& st = f.at(name);
-    SHOG_CHECK(st.shape == e.shape, ErrorKind::bad_input, f.path(), "tensor '{}' has shape {}, the model expects {}",
-               name, shape_str(st.shape), shape_str(e.shape));
-    f.copy_f32(name, block + e.offset, e.numel);
-  }
-}
-
-void load_model_weights(const std::string& dir, Transformer& model) {
-  SafetensorsFile f(dir + "/model.safetensors");
-  load_block(f, model.table(), model.params(), "");
-  model.sync_compute_weights();
-}
 
 std::string latest_checkpoint(const std::string& out_dir) {
   std::string p = out_dir + "/latest";
@@ -72,8 +34,8 @@ std::string save_checkpoint(const std::string& out_dir, int64_t step, const Tran
 
   save_model_weights(tmp_dir, model);
   auto& t = model.table();
-  auto m = named_blocks(t, const_cast<AdamWOptimizer&>(opt).m().data(), "m.");
-  auto v = named_blocks(t, const_cast<AdamWOptimizer&>(opt).v().data(), "v.");
+  auto m = param_block_tensors(t, opt.m().data(), "m.");
+  auto v = param_block_tensors(t, opt.v().data(), "v.");
   m.insert(m.end(), v.begin(), v.end());
   write_safetensors(tmp_dir + "/optimizer.safetensors", m, {{"adamw_step", std::to_string(opt.steps_taken())}});
   nlohmann::json state = extras.trainer_state;
@@ -97,8 +59,8 @@ nlohmann::json load_checkpoint(const std::string& dir, Transformer& model, AdamW
              "the checkpoint's model shape differs from the configured model");
   load_model_weights(dir, model);
   SafetensorsFile f(dir + "/optimizer.safetensors");
-  load_block(f, model.table(), opt.m().data(), "m.");
-  load_block(f, model.table(), opt.v().data(), "v.");
+  load_param_block(f, model.table(), opt.m().data(), "m.");
+  load_param_block(f, model.table(), opt.v().data(), "v.");
   std::string sp = dir + "/trainer_state.json";
   nlohmann::json state;
   try {

@@ -16,17 +16,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/model_io.h"
 #include "model/transformer.h"
 #include "train/adamw_optimizer.h"
 
 namespace shog {
-
-// Writes model weights (+ config.json) into an existing directory, atomically per file.
-void save_model_weights(const std::string& dir, const Transformer& model);
-// Loads model.safetensors from `dir` into `model` (shapes must match the config).
-void load_model_weights(const std::string& dir, Transformer& model);
-// Reads config.json from a checkpoint directory.
-ModelConfig load_model_config(const std::string& dir);
 
 struct CheckpointExtras {
   nlohmann::json trainer_state;   // free-form, written as trainer_state.json
