@@ -1,0 +1,201 @@
+// Paged attention on the CPU: an online softmax (Milakov & Gimelshein 2018)
+// streamed over a sequence's cache blocks, one block of BS keys at a time.
+//
+// A unit of work is (sequence, kv head, tile of up to kQTile queries): all the
+// query heads of the kv head's group and all queries of the tile are rows that
+// share every K/V block they load, which is what makes grouped-query decode
+// cheap in memory traffic. Units are spread over threads dynamically (their
+// lengths differ with each sequence's context).
+//
+// Per row: scores of one block are s[j] = sum_d q[d] * Kt[d][j] over the
+// transposed key block, i.e. hd broadcast-FMAs on a BS-lane vector; then
+//   m' = max(m, max_j s_j),  a = exp(m - m'),  p_j = exp(s_j - m'),
+//   l = a l + sum p,  O = a O + sum_j p_j V[j]
+// and the output is O / l.
+#include "ops/paged_attention.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "core/error.h"
+
+namespace shog::ops {
+namespace {
+
+constexpr int64_t kQTile = 16;  // queries per unit (prefill); decode has 1
+
+// exp(x) for x <= 0 in plain arithmetic so that the loops calling it
+// vectorise (libm's expf does not without -ffast-math). Range reduction
+// x = n ln2 + f, |f| <= ln2/2, then a degree-6 Taylor polynomial of e^f
+// (relative error ~2e-7, below f32 rounding of the scores themselves).
+// x below -87 (and -inf, the mask) gives exactly 0.
+inline float exp_nonpositive(float x) {
+  const float xc = std::max(x, -87.0f);
+  const float n = std::nearbyint(xc * 1.4426950408889634f);
+  const float f = (xc - n * 0.693145751953125f) - n * 1.4286068203094172e-06f;
+  float p = 1.3888889e-03f;
+  p = p * f + 8.3333333e-03f;
+  p = p * f + 4.1666667e-02f;
+  p = p * f + 1.6666667e-01f;
+  p = p * f + 0.5f;
+  p = p * f + 1.0f;
+  p = p * f + 1.0f;
+  const float two_n = std::bit_cast<float>((int32_t(n) + 127) << 23);
+  return x < -87.0f ? 0.0f : p * two_n;
+}
+
+struct Unit {
+  int64_t seq, kvh, q_begin, q_end;  // queries [q_begin, q_end) of the sequence
+};
+
+template <int64_t BS>
+void attend(float* out, const float* q, const float* k_cache, const float* v_cache, const PagedSequence* seqs,
+            const std::vector<Unit>& units, const PagedAttentionShape& s) {
+  const int64_t H = s.H, hd = s.hd, group = s.H / s.KVH;
+  const float scale = 1.0f / std::sqrt(float(hd));
+  const int64_t block_floats = s.KVH * hd * BS;
+  const int64_t max_rows = kQTile * group;
+  const int64_t n_units = int64_t(units.size());
+
+#pragma omp parallel
+  {
+    // Per-thread scratch, grown once: scaled queries, accumulators, m and l.
+    thread_local std::vector<float> scratch;
+    const size_t need = size_t(2 * max_rows * hd + 2 * max_rows);
+    if (scratch.size() < need) scratch.resize(need);
+    float* Q = scratch.data();
+    float* O = Q + max_rows * hd;
+    float* m = O + max_rows * hd;
+    float* l = m + max_rows;
+
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t ui = 0; ui < n_units; ++ui) {
+      const Unit& u = units[size_t(ui)];
+      const PagedSequence& sq = seqs[u.seq];
+      const int64_t nq = u.q_end - u.q_begin, rows = nq * group;
+      // Row r = query i (of the tile), head g of the group: r = i * group + g.
+      for (int64_t i = 0; i < nq; ++i)
+        for (int64_t g = 0; g < group; ++g) {
+          const int64_t r = i * group + g, h = u.kvh * group + g;
+          const float* qr = q + (sq.q_row + u.q_begin + i) * s.q_stride + h * hd;
+          for (int64_t d = 0; d < hd; ++d) Q[r * hd + d] = qr[d] * scale;
+          for (int64_t d = 0; d < hd; ++d) O[r * hd + d] = 0.0f;
+          m[r] = -std::numeric_limits<float>::infinity();
+          l[r] = 0.0f;
+        }
+      const int64_t last_pos = sq.pos0 + u.q_end - 1;  // the furthest key any row of the unit sees
+      const int64_t n_blocks = last_pos / BS + 1;
+      for (int64_t kb = 0; kb < n_blocks; ++kb) {
+        const int64_t base = int64_t(sq.blocks[kb]) * block_floats;
+        const float* Kt = k_cache + base + u.kvh * hd * BS;
+        const float* V = v_cache + base + u.kvh * BS * hd;
+        const int64_t k0 = kb * BS;
+        for (int64_t r = 0; r < rows; ++r) {
+          const int64_t pos = sq.pos0 + u.q_begin + r / group;
+          const int64_t valid = std::min<int64_t>(BS, pos - k0 + 1);  // keys of this block the row may see
+          if (valid <= 0) continue;
+          alignas(64) float sc[BS];
+#pragma omp simd
+          for (int64_t j = 0; j < BS; ++j) sc[j] = 0.0f;
+          const float* qr = Q + r * hd;
+          for (int64_t d = 0; d < hd; ++d) {
+            const float qd = qr[d];
+            const float* kd = Kt + d * BS;
+#pragma omp simd
+            for (int64_t j = 0; j < BS; ++j) sc[j] += qd * kd[j];
+          }
+          float mx = m[r];
+#pragma omp simd reduction(max : mx)
+          for (int64_t j = 0; j < BS; ++j) {
+            sc[j] = j < valid ? sc[j] : -std::numeric_limits<float>::infinity();
+            mx = std::max(mx, sc[j]);
+          }
+          const float alpha = exp_nonpositive(m[r] - mx);  // 0 on the first block (m = -inf)
+          float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+          for (int64_t j = 0; j < BS; ++j) {
+            sc[j] = exp_nonpositive(sc[j] - mx);
+            sum += sc[j];
+          }
+          m[r] = mx;
+          l[r] = l[r] * alpha + sum;
+          float* o = O + r * hd;
+#pragma omp simd
+          for (int64_t d = 0; d < hd; ++d) o[d] *= alpha;
+          for (int64_t j = 0; j < valid; ++j) {
+            const float p = sc[j];
+            const float* vj = V + j * hd;
+#pragma omp simd
+            for (int64_t d = 0; d < hd; ++d) o[d] += p * vj[d];
+          }
+        }
+      }
+      for (int64_t r = 0; r < rows; ++r) {
+        const int64_t i = r / group, h = u.kvh * group + r % group;
+        float* orow = out + (sq.q_row + u.q_begin + i) * H * hd + h * hd;
+        const float inv = 1.0f / l[r];
+#pragma omp simd
+        for (int64_t d = 0; d < hd; ++d) orow[d] = O[r * hd + d] * inv;
+      }
+    }
+  }
+}
+
+void check_shape(const PagedAttentionShape& s) {
+  SHOG_CHECK(s.H > 0 && s.KVH > 0 && s.hd > 0 && s.H % s.KVH == 0, ErrorKind::invalid_argument, "paged attention",
+             "bad heads H={} KVH={} hd={}", s.H, s.KVH, s.hd);
+  SHOG_CHECK(s.block_size == 8 || s.block_size == 16 || s.block_size == 32 || s.block_size == 64,
+             ErrorKind::invalid_argument, "paged attention", "block size {} must be 8, 16, 32 or 64", s.block_size);
+  SHOG_CHECK(s.q_stride >= s.H * s.hd, ErrorKind::invalid_argument, "paged attention", "q_stride {} < H*hd {}",
+             s.q_stride, s.H * s.hd);
+}
+
+}  // namespace
+
+void paged_attention_forward(float* out, const float* q, const float* k_cache, const float* v_cache,
+                             const PagedSequence* seqs, int64_t n_seqs, const PagedAttentionShape& s) {
+  check_shape(s);
+  // The unit list is rebuilt per call (a few hundred entries: negligible next
+  // to the attention itself); kept thread_local to avoid reallocating.
+  thread_local std::vector<Unit> units;
+  units.clear();
+  for (int64_t i = 0; i < n_seqs; ++i) {
+    SHOG_CHECK(seqs[i].n_q >= 0 && seqs[i].pos0 >= 0, ErrorKind::internal, "paged attention",
+               "sequence {}: n_q {} pos0 {}", i, seqs[i].n_q, seqs[i].pos0);
+    // Longest contexts first: with dynamic scheduling that balances threads.
+    for (int64_t q0 = 0; q0 < seqs[i].n_q; q0 += kQTile)
+      for (int64_t g = 0; g < s.KVH; ++g) units.push_back({i, g, q0, std::min(seqs[i].n_q, q0 + kQTile)});
+  }
+  std::stable_sort(units.begin(), units.end(), [&](const Unit& a, const Unit& b) {
+    return seqs[a.seq].pos0 + a.q_end > seqs[b.seq].pos0 + b.q_end;
+  });
+  switch (s.block_size) {
+    case 8: attend<8>(out, q, k_cache, v_cache, seqs, units, s); break;
+    case 16: attend<16>(out, q, k_cache, v_cache, seqs, units, s); break;
+    case 32: attend<32>(out, q, k_cache, v_cache, seqs, units, s); break;
+    default: attend<64>(out, q, k_cache, v_cache, seqs, units, s); break;
+  }
+}
+
+void paged_kv_store(float* k_cache, float* v_cache, const float* k, const float* v, int64_t kv_stride,
+                    const int64_t* slot, int64_t N, const PagedAttentionShape& s) {
+  check_shape(s);
+  const int64_t BS = s.block_size, hd = s.hd, KVH = s.KVH, block_floats = KVH * hd * BS;
+#pragma omp parallel for schedule(static) if (N > 8)
+  for (int64_t n = 0; n < N; ++n) {
+    const int64_t b = slot[n] / BS, j = slot[n] % BS;
+    for (int64_t g = 0; g < KVH; ++g) {
+      const float* kr = k + n * kv_stride + g * hd;
+      const float* vr = v + n * kv_stride + g * hd;
+      float* Kt = k_cache + b * block_floats + g * hd * BS;
+      float* V = v_cache + b * block_floats + g * BS * hd + j * hd;
+      for (int64_t d = 0; d < hd; ++d) Kt[d * BS + j] = kr[d];
+      for (int64_t d = 0; d < hd; ++d) V[d] = vr[d];
+    }
+  }
+}
+
+}  // namespace shog::ops

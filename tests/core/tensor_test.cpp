@@ -1,0 +1,94 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "core/dtype.h"
+#include "core/error.h"
+#include "core/file_io.h"
+#include "core/random.h"
+#include "core/tensor.h"
+
+using namespace shog;
+
+// Round-to-nearest-even at the bf16 boundary, checked on bit patterns:
+// 1 + 2^-8 is exactly halfway between bf16 neighbours 1 and 1 + 2^-7 and
+// must round to the even one (1); just above halfway rounds up.
+TEST(Bf16, RoundsToNearestEven) {
+  EXPECT_EQ(f32_to_bf16(1.0f).bits, 0x3f80);
+  EXPECT_EQ(f32_to_bf16(1.0f + 0x1p-8f).bits, 0x3f80);
+  EXPECT_EQ(f32_to_bf16(1.0f + 0x1p-8f + 0x1p-20f).bits, 0x3f81);
+  EXPECT_EQ(f32_to_bf16(1.0f + 3 * 0x1p-8f).bits, 0x3f82);  // halfway, odd below: rounds up to even
+  EXPECT_EQ(f32_to_bf16(-2.0f).bits, 0xc000);
+  EXPECT_TRUE(std::isnan(bf16_to_f32(f32_to_bf16(std::numeric_limits<float>::quiet_NaN()))));
+  EXPECT_TRUE(std::isinf(bf16_to_f32(f32_to_bf16(std::numeric_limits<float>::infinity()))));
+}
+
+TEST(Bf16, BulkConversionMatchesScalar) {
+  Rng rng(3);
+  std::vector<float> x(100000);
+  for (auto& v : x) v = float(rng.normal() * 100);
+  std::vector<bf16> y(x.size());
+  std::vector<float> z(x.size());
+  convert_f32_to_bf16(x.data(), y.data(), x.size());
+  convert_bf16_to_f32(y.data(), z.data(), x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    ASSERT_EQ(y[i].bits, f32_to_bf16(x[i]).bits) << i;
+    ASSERT_LE(std::fabs(z[i] - x[i]), std::fabs(x[i]) * 0x1p-8f) << i;  // half an ulp of 7 mantissa bits
+  }
+}
+
+TEST(Tensor, OwningBorrowedViewsAndSlices) {
+  Tensor t = Tensor::empty(DType::f32, {4, 3});
+  EXPECT_TRUE(t.owns_storage());
+  EXPECT_EQ(t.nbytes(), 48u);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(t.raw()) % 64, 0u);
+  for (int i = 0; i < 12; ++i) t.data<float>()[i] = float(i);
+  Tensor s = t.slice0(1, 3);
+  EXPECT_EQ(s.shape(), (Shape{2, 3}));
+  EXPECT_EQ(s.data<float>()[0], 3.0f);
+  Tensor v = t.view({3, 4});
+  EXPECT_EQ(v.data<float>()[5], 5.0f);
+  EXPECT_THROW(t.view({5, 3}), Error);
+  float buf[6] = {};
+  Tensor b = Tensor::borrow(buf, DType::f32, {6});
+  EXPECT_FALSE(b.owns_storage());
+  EXPECT_EQ(b.data<float>(), buf);
+}
+
+TEST(Arena, CarvesAlignedNonOverlappingBuffers) {
+  Arena a;
+  size_t o1 = a.reserve(DType::f32, {3});
+  size_t o2 = a.reserve(DType::bf16, {5});
+  size_t o3 = a.reserve(DType::i32, {7});
+  a.commit();
+  Tensor t1 = a.at(o1, DType::f32, {3}), t2 = a.at(o2, DType::bf16, {5}), t3 = a.at(o3, DType::i32, {7});
+  for (auto* p : {t1.raw(), t2.raw(), t3.raw()}) EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % 64, 0u);
+  EXPECT_LE(static_cast<char*>(t1.raw()) + 12, static_cast<char*>(t2.raw()));
+  EXPECT_LE(static_cast<char*>(t2.raw()) + 10, static_cast<char*>(t3.raw()));
+  EXPECT_THROW(a.at(o3, DType::i32, {1000}), Error);
+}
+
+TEST(AtomicFile, UncommittedWriteLeavesTheOldFile) {
+  std::string path = ::testing::TempDir() + "/atomic_test.txt";
+  write_file_atomic(path, "old");
+  {
+    AtomicFile f(path);
+    f.write("new contents");
+    // destroyed without commit(), as when an exception unwinds a save
+  }
+  EXPECT_EQ(read_file(path), "old");
+  write_file_atomic(path, "new");
+  EXPECT_EQ(read_file(path), "new");
+}
+
+TEST(FileIo, MissingFileErrorNamesThePath) {
+  try {
+    read_file("/nonexistent/shoggoth/file.bin");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::io);
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/shoggoth/file.bin"), std::string::npos);
+  }
+}
