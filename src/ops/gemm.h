@@ -18,6 +18,9 @@
 
 namespace shog::ops {
 
+// Safe to call from several threads at once. Each distinct (dtype, transposes,
+// M, N, K, leading dims, accumulate) builds one primitive on first use (a JIT
+// compile, milliseconds) that is kept for the life of the process.
 void gemm(DType dt, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const void* A, int64_t lda,
           const void* B, int64_t ldb, float* C, int64_t ldc, bool accumulate);
 

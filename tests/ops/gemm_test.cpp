@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "core/error.h"
@@ -134,6 +135,27 @@ TEST(Gemm, RepeatedShapeReusesCachedPrimitive) {
   // A different key (accumulate) is a different primitive.
   gemm(DType::f32, false, true, 24, 19, 31, A.data(), 31, B.data(), 31, C.data(), 19, true);
   EXPECT_EQ(gemm_cache_size(), after_first + 1);
+}
+
+TEST(Gemm, ConcurrentCallersGetTheSameAnswer) {
+  // Two threads run the same cached primitive at once (a data-parallel
+  // worker would); each has its own stream and scratchpad. A shared scratchpad
+  // would corrupt whole blocks (errors O(1)); 1e-4 only allows for a different
+  // thread split changing the summation order.
+  const int64_t M = 96, N = 80, K = 200;
+  const auto A = randn(size_t(M * K), 40), B = randn(size_t(K * N), 41);
+  std::vector<float> ref(size_t(M * N));
+  gemm(DType::f32, false, false, M, N, K, A.data(), K, B.data(), N, ref.data(), N, false);
+  std::vector<std::vector<float>> out(2, std::vector<float>(size_t(M * N)));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t)
+    threads.emplace_back([&, t] {
+      for (int rep = 0; rep < 20; ++rep)
+        gemm(DType::f32, false, false, M, N, K, A.data(), K, B.data(), N, out[size_t(t)].data(), N, false);
+    });
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < 2; ++t)
+    for (size_t i = 0; i < ref.size(); ++i) ASSERT_NEAR(out[size_t(t)][i], ref[i], 1e-4) << "thread " << t;
 }
 
 TEST(Gemm, RejectsUnsupportedDtypeAndBadLeadingDims) {

@@ -30,6 +30,7 @@
 #include <omp.h>
 
 #include "core/error.h"
+#include "ops/cpu/vec_math.h"
 
 namespace shog::ops {
 namespace {
@@ -37,27 +38,7 @@ namespace {
 constexpr int64_t kBr = 64;  // query rows per tile
 constexpr int64_t kBc = 64;  // key/value rows per tile
 
-// exp(x) for x <= 0 (softmax arguments), ~2 ulp, written in plain arithmetic so
-// that loops calling it vectorise; libm's expf does not without -ffast-math.
-// Inputs below -87 (including -inf from the causal mask) give exactly 0.
-inline float softmax_exp(float x_in) {
-  // Clamped so the integer conversion below is always defined; the final
-  // select restores the exact 0.
-  const float x = x_in < -87.0f ? -87.0f : x_in;
-  const float t = x * 1.44269504088896341f;
-  const float n = (t + 12582912.0f) - 12582912.0f;  // round to nearest integer
-  float f = x - n * 0.693145751953125f;              // ln2 split in two for accuracy
-  f = f - n * 1.428606765330187e-06f;
-  float p = 1.0f / 720;
-  p = p * f + 1.0f / 120;
-  p = p * f + 1.0f / 24;
-  p = p * f + 1.0f / 6;
-  p = p * f + 0.5f;
-  p = p * f + 1.0f;
-  p = p * f + 1.0f;
-  const float scale = std::bit_cast<float>((int32_t(n) + 127) << 23);
-  return x_in < -87.0f ? 0.0f : p * scale;
-}
+using cpu::softmax_exp;
 
 // Per-thread scratch that grows once to the largest shape seen, so repeated
 // calls do not allocate.

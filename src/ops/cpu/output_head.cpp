@@ -16,6 +16,7 @@
 #include <limits>
 
 #include "core/error.h"
+#include "ops/cpu/vec_math.h"
 #include "ops/gemm.h"
 
 namespace shog::ops {
@@ -34,24 +35,7 @@ OutputHeadWorkspace::OutputHeadWorkspace(int64_t C, int64_t V, int64_t chunk_row
 
 namespace {
 
-// exp(x) for x <= 0, ~2 ulp, in plain arithmetic so the softmax loops
-// vectorise (libm's expf does not without -ffast-math). Below -87 gives 0.
-inline float softmax_exp(float x_in) {
-  const float x = x_in < -87.0f ? -87.0f : x_in;  // keeps the int conversion defined
-  const float t = x * 1.44269504088896341f;
-  const float n = (t + 12582912.0f) - 12582912.0f;  // round to nearest integer
-  float f = x - n * 0.693145751953125f;              // ln2 split in two for accuracy
-  f = f - n * 1.428606765330187e-06f;
-  float p = 1.0f / 720;
-  p = p * f + 1.0f / 120;
-  p = p * f + 1.0f / 24;
-  p = p * f + 1.0f / 6;
-  p = p * f + 0.5f;
-  p = p * f + 1.0f;
-  p = p * f + 1.0f;
-  const float scale = std::bit_cast<float>((int32_t(n) + 127) << 23);
-  return x_in < -87.0f ? 0.0f : p * scale;
-}
+using cpu::softmax_exp;
 
 enum class Pass { logprobs, backward, cross_entropy };
 
