@@ -26,8 +26,8 @@
 // sample() call, greedy or not, so token n of a sequence depends only on the
 // seed, n and the logits; sequences with different seeds are independent.
 //
-// Cost at vocab 50k: a few linear passes (copy, max, exp-sum) plus an
-// nth_element over candidates for top-k / top-p; never a full sort of the vocab.
+// Cost at vocab 50k: a few linear, vectorised passes (copy, max, exp-sum), a
+// heap for top-k and a bucketed cut for top-p; never a sort of the vocab.
 // All buffers are members reused across calls, so after the first call at a
 // given vocab size nothing is allocated (except the returned `top` vector).
 #pragma once
@@ -92,11 +92,11 @@ class Sampler {
   // Step 1 alone, in place: what sample() does to its copy of the logits.
   void apply_penalties(std::span<float> logits, std::span<const int32_t> context);
 
-  // After sample(): the tokens it drew from and their renormalised
-  // probabilities. Truncated: in descending probability order (ties by id), so
-  // the draw does not depend on how a std library arranges nth_element's output.
-  // Not truncated (no top-k/top-p/min-p): the whole vocab in id order. Greedy:
-  // the argmax with probability 1. For tests and debugging.
+  // After sample(): the tokens it drew from, in id order, and their
+  // renormalised probabilities (the whole vocab when nothing truncates; the
+  // argmax with probability 1 when greedy). The draw walks them in this order,
+  // so it does not depend on how any selection algorithm arranged them.
+  // For tests and debugging.
   std::span<const int32_t> kept_tokens() const { return {kept_ids_.data(), kept_n_}; }
   std::span<const float> kept_probs() const { return {kept_probs_.data(), kept_n_}; }
 
@@ -106,6 +106,8 @@ class Sampler {
  private:
   void reserve(int64_t vocab);
   void fill_top_logprobs(int64_t vocab, float lmax, double log_z, int n, std::vector<TokenLogprob>& out);
+  // Steps 5-7: leaves the kept ids in kept_ids_ (id order) and returns how many.
+  size_t truncate(int64_t vocab, float lmax, float inv_t, double z_t);
 
   SamplingParams params_;
   Rng rng_;
@@ -114,6 +116,9 @@ class Sampler {
   std::vector<float> weights_;     // exp((l - lmax) / T) per token, when truncating
   std::vector<int32_t> kept_ids_;
   std::vector<float> kept_probs_;
+  std::vector<int32_t> scratch_;   // top-k's heap, top-p's sorted candidates, the top_logprobs best
+  std::vector<double> bin_mass_;   // top-p's buckets over a large candidate set
+  std::vector<uint16_t> bins_;     // each candidate's bucket
   size_t kept_n_ = 0;
 };
 

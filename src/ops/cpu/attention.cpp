@@ -30,7 +30,7 @@
 #include <omp.h>
 
 #include "core/error.h"
-#include "ops/cpu/vec_math.h"
+#include "core/vec_math.h"
 
 namespace shog::ops {
 namespace {
@@ -38,7 +38,7 @@ namespace {
 constexpr int64_t kBr = 64;  // query rows per tile
 constexpr int64_t kBc = 64;  // key/value rows per tile
 
-using cpu::softmax_exp;
+inline float softmax_exp(float x) { return exp_nonpositive(x); }
 
 // Per-thread scratch that grows once to the largest shape seen, so repeated
 // calls do not allocate.
@@ -312,7 +312,8 @@ inline float hsum(vf v) {
   for (int i = 0; i < kLanes; ++i) s += v[i];
   return s;
 }
-// softmax_exp on 16 lanes; same polynomial, same clamping.
+// exp_nonpositive (core/vec_math.h) on 16 lanes: same reduction, same
+// polynomial, same clamping, so the scalar and vector paths agree.
 inline vf vexp(vf x_in) {
   const vf lo = vbcast(-87.0f);
   const vf x = x_in < lo ? lo : x_in;
@@ -320,7 +321,8 @@ inline vf vexp(vf x_in) {
   const vf n = (t + 12582912.0f) - 12582912.0f;
   vf f = x - n * 0.693145751953125f;
   f = f - n * 1.428606765330187e-06f;
-  vf p = vbcast(1.0f / 720);
+  vf p = vbcast(1.0f / 5040);
+  p = p * f + 1.0f / 720;
   p = p * f + 1.0f / 120;
   p = p * f + 1.0f / 24;
   p = p * f + 1.0f / 6;

@@ -1,0 +1,350 @@
+// Per-sequence sampling; the semantics are in sampler.h and docs/sampling.md.
+// The code runs in the order of the steps there.
+#include "infer/sampler.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "core/error.h"
+#include "core/vec_math.h"
+
+namespace shog {
+
+// ---------------------------------------------------------------- parameters
+
+void SamplingParams::validate() const { validate(""); }
+
+void SamplingParams::validate(const std::string& where) const {
+  auto fail = [&](std::string what) { throw Error(ErrorKind::invalid_argument, where, std::move(what)); };
+  // Written as !(in range) so that NaN fails every check.
+  if (!(std::isfinite(temperature) && temperature >= 0.0f))
+    fail(fmt::format("temperature must be a finite number >= 0 (0 means greedy), got {}", temperature));
+  if (top_k < 0) fail(fmt::format("top_k must be >= 0 (0 means off), got {}", top_k));
+  if (!(top_p > 0.0f && top_p <= 1.0f)) fail(fmt::format("top_p must be in (0, 1], got {}", top_p));
+  if (!(min_p >= 0.0f && min_p <= 1.0f)) fail(fmt::format("min_p must be in [0, 1], got {}", min_p));
+  if (!(std::isfinite(repetition_penalty) && repetition_penalty > 0.0f))
+    fail(fmt::format("repetition_penalty must be a finite number > 0 (1 means off), got {}", repetition_penalty));
+  if (!(frequency_penalty >= -2.0f && frequency_penalty <= 2.0f))
+    fail(fmt::format("frequency_penalty must be in [-2, 2], got {}", frequency_penalty));
+  if (!(presence_penalty >= -2.0f && presence_penalty <= 2.0f))
+    fail(fmt::format("presence_penalty must be in [-2, 2], got {}", presence_penalty));
+  if (max_new_tokens < 0) fail(fmt::format("max_new_tokens must be >= 0, got {}", max_new_tokens));
+  if (top_logprobs < 0 || top_logprobs > kMaxTopLogprobs)
+    fail(fmt::format("top_logprobs must be in [0, {}], got {}", kMaxTopLogprobs, top_logprobs));
+  for (int32_t t : stop_tokens)
+    if (t < 0) fail(fmt::format("stop_tokens must be token ids >= 0, got {}", t));
+  for (const auto& s : stop_strings)
+    if (s.empty()) fail("stop_strings must not contain an empty string (it would match before any text)");
+}
+
+bool SamplingParams::is_stop_token(int32_t t) const {
+  return std::find(stop_tokens.begin(), stop_tokens.end(), t) != stop_tokens.end();
+}
+
+// ------------------------------------------------------------------- sampler
+
+Sampler::Sampler(const SamplingParams& p) : params_(p), rng_(p.seed) {}
+
+void Sampler::reserve(int64_t vocab) {
+  const size_t v = size_t(vocab);
+  // Grow only: a sampler serves one model, so this allocates on the first call.
+  if (logits_.size() < v) logits_.resize(v);
+  if (weights_.size() < v) weights_.resize(v);
+  if (counts_.size() < v) counts_.resize(v, 0);
+  if (kept_ids_.size() < v) kept_ids_.resize(v);
+  if (kept_probs_.size() < v) kept_probs_.resize(v);
+  if (scratch_.size() < v) scratch_.resize(v);
+  if (bins_.size() < v) bins_.resize(v);
+}
+
+void Sampler::apply_penalties(std::span<float> logits, std::span<const int32_t> context) {
+  const int64_t vocab = int64_t(logits.size());
+  // Checked before counting so that a bad id cannot leave counts_ dirty.
+  for (int32_t t : context)
+    SHOG_CHECK(t >= 0 && t < vocab, ErrorKind::invalid_argument, "sampler context",
+               "token id {} is outside the vocabulary [0, {})", t, vocab);
+  const float rep = params_.repetition_penalty, freq = params_.frequency_penalty, pres = params_.presence_penalty;
+  if (rep == 1.0f && freq == 0.0f && pres == 0.0f) return;
+  if (counts_.size() < logits.size()) counts_.resize(logits.size(), 0);
+  // Count, then penalise each distinct token once while zeroing its count:
+  // O(context) per call instead of clearing a vocab-sized table.
+  for (int32_t t : context) counts_[t]++;
+  for (int32_t t : context) {
+    const int32_t c = counts_[t];
+    if (c == 0) continue;  // already penalised
+    counts_[t] = 0;
+    float& x = logits[t];
+    // CTRL: dividing a negative logit would raise its probability, so it is multiplied.
+    if (rep != 1.0f) x = x > 0.0f ? x / rep : x * rep;
+    x -= freq * float(c) + pres;
+  }
+}
+
+namespace {
+
+// The canonical order of candidates: higher logit first, then lower id. A
+// strict total order, so top-k's set, top-p's cut and every tie are determined
+// whatever algorithm (or std library) selects them.
+struct ByLogitDesc {
+  const float* l;
+  bool operator()(int32_t a, int32_t b) const { return l[a] > l[b] || (l[a] == l[b] && a < b); }
+};
+
+
+// Sum of exp((l[i] - lmax) * s) over i < n, also written to w when kStore. In
+// blocks of 16 lanes (vectorised) with float partial sums over 256 elements
+// added into a double, so the sum is accurate to ~1e-7 relative at any vocab.
+// A NaN logit makes the sum NaN.
+template <bool kStore>
+double exp_sum(const float* l, int64_t n, float lmax, float s, float* w) {
+  double total = 0.0;
+  int64_t i = 0;
+  for (; i + 256 <= n; i += 256) {
+    float acc[16] = {};
+    for (int b = 0; b < 256; b += 16)
+      for (int j = 0; j < 16; j++) {
+        const float e = exp_nonpositive((l[i + b + j] - lmax) * s);
+        if constexpr (kStore) w[i + b + j] = e;
+        acc[j] += e;
+      }
+    for (float a : acc) total += a;
+  }
+  for (; i < n; i++) {
+    const float e = exp_nonpositive((l[i] - lmax) * s);
+    if constexpr (kStore) w[i] = e;
+    total += e;
+  }
+  return total;
+}
+
+// The largest logit (NaN skipped), in 16 lanes so that it vectorises.
+float max_logit(const float* l, int64_t n) {
+  float m[16];
+  for (float& x : m) x = -std::numeric_limits<float>::infinity();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    for (int j = 0; j < 16; j++) m[j] = l[i + j] > m[j] ? l[i + j] : m[j];
+  float best = -std::numeric_limits<float>::infinity();
+  for (; i < n; i++) best = l[i] > best ? l[i] : best;
+  for (float x : m) best = x > best ? x : best;
+  return best;
+}
+
+// Top-p over more candidates than this buckets them first (see truncate()).
+constexpr size_t kSortDirectly = 2048;
+// Buckets of -log(weight) for top-p: 0.0117 nats wide, the last one holding
+// everything below e^-24 relative to the max (at most vocab * 4e-11 of the mass).
+constexpr int kBins = 2048;
+constexpr float kBinRange = 24.0f;
+
+}  // namespace
+
+void Sampler::fill_top_logprobs(int64_t vocab, float lmax, double log_z, int n, std::vector<TokenLogprob>& out) {
+  // One pass keeping the n best in a sorted array: n is small, so insertion
+  // beats selecting over a vocab-sized index array. Ids are visited in
+  // increasing order and only a strictly larger logit displaces, so ties go
+  // to the lower id.
+  const float* l = logits_.data();
+  out.clear();
+  out.reserve(size_t(n));
+  int32_t* best = scratch_.data();
+  int m = 0;
+  for (int64_t i = 0; i < vocab; i++) {
+    const float x = l[i];
+    if (m == n && !(x > l[best[m - 1]])) continue;
+    int j = m < n ? m++ : n - 1;
+    while (j > 0 && x > l[best[j - 1]]) {
+      best[j] = best[j - 1];
+      j--;
+    }
+    best[j] = int32_t(i);
+  }
+  for (int j = 0; j < m; j++) out.push_back({best[j], float(double(l[best[j]]) - lmax - log_z)});
+}
+
+size_t Sampler::truncate(int64_t vocab, float lmax, float inv_t, double z_t) {
+  // Each step finds a cut in the canonical order, then the kept tokens are
+  // collected by a scan in id order: no vocab-sized sort, and the draw's order
+  // is the ids', which no selection algorithm can perturb.
+  const float* l = logits_.data();
+  const float* w = weights_.data();
+  int32_t* ids = kept_ids_.data();
+  const ByLogitDesc order{l};
+
+  // 5. top-k: a heap of the k best, whose top is the worst of them (the cut).
+  // Most tokens lose to the cut's logit outright, so that is tested first.
+  const bool top_k = params_.top_k > 0 && params_.top_k < vocab;
+  int32_t k_cut = 0;
+  if (top_k) {
+    const size_t k = size_t(params_.top_k);
+    int32_t* heap = scratch_.data();
+    for (size_t i = 0; i < k; i++) heap[i] = int32_t(i);
+    std::make_heap(heap, heap + k, order);
+    float cut_l = l[heap[0]];
+    for (int64_t i = int64_t(k); i < vocab; i++) {
+      if (l[i] < cut_l || !order(int32_t(i), heap[0])) continue;
+      std::pop_heap(heap, heap + k, order);
+      heap[k - 1] = int32_t(i);
+      std::push_heap(heap, heap + k, order);
+      cut_l = l[heap[0]];
+    }
+    k_cut = heap[0];
+  }
+
+  // Collect top-k's set, and at once apply
+  // 7. min-p, early: it keeps a prefix of the canonical order (w >= min_p, the
+  // max having w = 1) and is a ratio, so top-p's renormalisation in between
+  // does not change it. Top-p still normalises over z_seen, the mass before
+  // min-p. Zero weights (logits of -inf, or underflow) can never be drawn.
+  const float w_min = std::max(params_.min_p, std::numeric_limits<float>::denorm_min());
+  double z_seen = z_t;
+  size_t m = 0;
+  if (top_k) {
+    z_seen = 0.0;
+    const float k_l = l[k_cut];
+    for (int64_t i = 0; i < vocab; i++) {
+      if (l[i] < k_l || order(k_cut, int32_t(i))) continue;
+      z_seen += w[i];
+      if (w[i] >= w_min) ids[m++] = int32_t(i);
+    }
+  } else {
+    for (int64_t i = 0; i < vocab; i++) {  // branch-free: most tokens may pass
+      ids[m] = int32_t(i);
+      m += w[i] >= w_min;
+    }
+  }
+
+  // 6. top-p: find the cut among the candidates, sorting as few as possible.
+  if (params_.top_p >= 1.0f || m <= 1) return m;
+  const double target = double(params_.top_p) * z_seen;
+  int32_t* sorted = scratch_.data();
+  if (m <= kSortDirectly) {
+    std::copy(ids, ids + m, sorted);
+    std::sort(sorted, sorted + m, order);
+    double cum = 0.0;
+    size_t n = m;  // if rounding keeps the target out of reach: keep all
+    for (size_t j = 0; j < m && n == m; j++)
+      if ((cum += w[sorted[j]]) >= target) n = j + 1;
+    // Back to id order for the draw.
+    std::copy(sorted, sorted + n, ids);
+    std::sort(ids, ids + n);
+    return n;
+  }
+  // Many candidates: bucket them by -log(weight), which is monotone in the
+  // canonical order; find the bucket where the cumulative mass crosses the
+  // target, and sort only that bucket.
+  const float to_bin = inv_t * (float(kBins) / kBinRange);
+  uint16_t* bin = bins_.data();
+  for (size_t j = 0; j < m; j++) {
+    const float b = (lmax - l[ids[j]]) * to_bin;
+    bin[j] = uint16_t(b < float(kBins - 1) ? int(b) : kBins - 1);
+  }
+  bin_mass_.assign(kBins, 0.0);
+  for (size_t j = 0; j < m; j++) bin_mass_[bin[j]] += w[ids[j]];
+  double cum = 0.0;  // mass of the buckets before the crossing one
+  int cut_bin = 0;
+  while (cut_bin < kBins - 1 && cum + bin_mass_[cut_bin] < target) cum += bin_mass_[cut_bin++];
+  size_t n_sort = 0;
+  for (size_t j = 0; j < m; j++) {
+    sorted[n_sort] = ids[j];
+    n_sort += bin[j] == cut_bin;
+  }
+  std::sort(sorted, sorted + n_sort, order);
+  int32_t p_cut = sorted[n_sort - 1];  // if rounding keeps the target out of reach: keep the bucket
+  for (size_t j = 0; j < n_sort; j++)
+    if ((cum += w[sorted[j]]) >= target) {
+      p_cut = sorted[j];
+      break;
+    }
+  size_t kept = 0;
+  for (size_t j = 0; j < m; j++) {
+    const int32_t i = ids[j];
+    ids[kept] = i;
+    kept += bin[j] < cut_bin || (bin[j] == cut_bin && !order(p_cut, i));
+  }
+  return kept;
+}
+
+SampledToken Sampler::sample(const float* logits, int64_t vocab, std::span<const int32_t> context) {
+  SHOG_CHECK(vocab > 0, ErrorKind::invalid_argument, "sampler", "vocab must be > 0, got {}", vocab);
+  reserve(vocab);
+  // Exactly one draw per call, greedy or not: the n-th token of a sequence then
+  // depends on (seed, n, logits) only.
+  const double u = rng_.uniform();
+
+  // 1. penalties, on a copy
+  float* l = logits_.data();
+  std::copy(logits, logits + vocab, l);
+  apply_penalties({l, size_t(vocab)}, context);
+
+  // 2. the log-partition of the penalised logits, for the log-probs.
+  const float lmax = max_logit(l, vocab);
+  SHOG_CHECK(std::isfinite(lmax), ErrorKind::numeric, "sampler",
+             "logits are all -inf or NaN, or hold +inf (max {})", lmax);
+  const bool greedy = params_.greedy();
+  const float inv_t = greedy ? 1.0f : 1.0f / params_.temperature;
+  const bool truncating =
+      !greedy && ((params_.top_k > 0 && params_.top_k < vocab) || params_.top_p < 1.0f || params_.min_p > 0.0f);
+  // Weights exp((l - lmax) / T) go where the draw reads them: kept_probs_ in id
+  // order when not truncating, weights_ (indexed by id) when truncating.
+  float* w = truncating ? weights_.data() : kept_probs_.data();
+  const double z_t = greedy ? 0.0 : exp_sum<true>(l, vocab, lmax, inv_t, w);
+  const double z_1 = greedy || inv_t != 1.0f ? exp_sum<false>(l, vocab, lmax, 1.0f, nullptr) : z_t;
+  SHOG_CHECK(std::isfinite(z_1) && std::isfinite(z_t), ErrorKind::numeric, "sampler", "logits hold a NaN");
+  const double log_z = std::log(z_1);
+
+  int32_t token;
+  if (greedy) {
+    // 3. greedy: the first (lowest) id holding the max
+    token = int32_t(std::find(l, l + vocab, lmax) - l);
+    kept_ids_[0] = token;
+    kept_probs_[0] = 1.0f;
+    kept_n_ = 1;
+  } else if (!truncating) {
+    // 8. the full distribution, in id order
+    const double target = u * z_t;
+    double cum = 0.0;
+    int64_t pick = -1;
+    for (int64_t i = 0; i < vocab; i++) {
+      cum += w[i];
+      if (w[i] > 0.0f) {
+        pick = i;  // the last positive weight, should rounding leave cum <= target
+        if (cum > target) break;
+      }
+    }
+    token = int32_t(pick);
+    const float inv_z = float(1.0 / z_t);
+    for (int64_t i = 0; i < vocab; i++) w[i] *= inv_z;
+    std::iota(kept_ids_.begin(), kept_ids_.begin() + vocab, 0);
+    kept_n_ = size_t(vocab);
+  } else {
+    // 5-7, then 8. a draw from the kept tokens, renormalised
+    const size_t m = truncate(vocab, lmax, inv_t, z_t);
+    const int32_t* ids = kept_ids_.data();
+    double z_kept = 0.0;
+    for (size_t j = 0; j < m; j++) z_kept += w[ids[j]];
+    const double target = u * z_kept;
+    double cum = 0.0;
+    size_t pick = m - 1;  // should rounding leave cum <= target
+    for (size_t j = 0; j < m; j++) {
+      cum += w[ids[j]];
+      if (cum > target) {
+        pick = j;
+        break;
+      }
+    }
+    token = ids[pick];
+    for (size_t j = 0; j < m; j++) kept_probs_[j] = float(w[ids[j]] / z_kept);
+    kept_n_ = m;
+  }
+
+  SampledToken out{token, float(double(l[token]) - lmax - log_z), {}};
+  const int n = int(std::min<int64_t>(params_.top_logprobs, vocab));
+  if (n > 0) fill_top_logprobs(vocab, lmax, log_z, n, out.top);
+  return out;
+}
+
+}  // namespace shog
