@@ -91,9 +91,17 @@ StDType to_st_dtype(DType t) {
   SHOG_ASSERT(false);
 }
 
-SafetensorsFile::SafetensorsFile(const std::string& path) : map_(std::make_unique<MappedFile>(path)) {
-  const uint8_t* base = map_->data();
-  const uint64_t fsize = map_->size();
+SafetensorsFile::SafetensorsFile(const std::string& path) : path_(path), map_(std::make_unique<MappedFile>(path)) {
+  parse(map_->data(), map_->size());
+}
+
+SafetensorsFile::SafetensorsFile(const uint8_t* data, size_t size, std::string name) : path_(std::move(name)) {
+  parse(data, size);
+}
+
+void SafetensorsFile::parse(const uint8_t* base, uint64_t fsize) {
+  base_ = base;
+  const std::string& path = path_;
   const std::string hw = path + ": header";
   SHOG_CHECK(fsize >= 8, ErrorKind::bad_input, hw, "file is {} bytes, too short for the 8-byte header length", fsize);
   uint64_t hlen = 0;
@@ -226,7 +234,7 @@ Tensor SafetensorsFile::view(std::string_view name) const {
   }
   SHOG_CHECK(reinterpret_cast<uintptr_t>(e.data) % dtype_size(dt) == 0, ErrorKind::unsupported,
              tensor_where(path(), name), "data at file offset {} is not {}-byte aligned; copy it instead",
-             e.data - map_->data(), dtype_size(dt));
+             e.data - base_, dtype_size(dt));
   return Tensor::borrow(const_cast<uint8_t*>(e.data), dt, e.shape);
 }
 

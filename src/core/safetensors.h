@@ -47,8 +47,11 @@ class SafetensorsFile {
  public:
   // Maps and validates the whole header; throws shog::Error.
   explicit SafetensorsFile(const std::string& path);
+  // Parses bytes that the caller keeps alive (fuzzing, tests); `name` stands
+  // for the path in errors.
+  SafetensorsFile(const uint8_t* data, size_t size, std::string name);
 
-  const std::string& path() const { return map_->path(); }
+  const std::string& path() const { return path_; }
   // Tensors in header order.
   const std::vector<SafetensorsEntry>& entries() const { return entries_; }
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
@@ -66,7 +69,11 @@ class SafetensorsFile {
   std::vector<float> to_f32(std::string_view name) const;
 
  private:
-  std::unique_ptr<MappedFile> map_;
+  void parse(const uint8_t* base, uint64_t fsize);
+
+  std::string path_;
+  std::unique_ptr<MappedFile> map_;  // null when parsing borrowed bytes
+  const uint8_t* base_ = nullptr;
   std::vector<SafetensorsEntry> entries_;
   std::unordered_map<std::string, size_t> index_;
   std::map<std::string, std::string> metadata_;
