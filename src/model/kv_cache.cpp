@@ -6,28 +6,31 @@
 
 namespace shog {
 
-int64_t KvBlockPool::bytes_per_block(const ModelConfig& cfg, int64_t block_size) {
+int64_t KvBlockPool::bytes_per_block(const ModelConfig& cfg, int64_t block_size, DType dtype) {
   // K and V, every layer.
-  return 2 * cfg.n_layer * cfg.n_kv_head * cfg.head_dim() * block_size * int64_t(sizeof(float));
+  return 2 * cfg.n_layer * cfg.n_kv_head * cfg.head_dim() * block_size * int64_t(dtype_size(dtype));
 }
 
-int64_t KvBlockPool::blocks_for_bytes(const ModelConfig& cfg, int64_t bytes, int64_t block_size) {
-  return bytes / bytes_per_block(cfg, block_size);
+int64_t KvBlockPool::blocks_for_bytes(const ModelConfig& cfg, int64_t bytes, int64_t block_size, DType dtype) {
+  return bytes / bytes_per_block(cfg, block_size, dtype);
 }
 
-KvBlockPool::KvBlockPool(const ModelConfig& cfg, int64_t num_blocks, int64_t block_size)
+KvBlockPool::KvBlockPool(const ModelConfig& cfg, int64_t num_blocks, int64_t block_size, DType dtype)
     : n_layer_(cfg.n_layer),
       n_kv_head_(cfg.n_kv_head),
       head_dim_(cfg.head_dim()),
       block_size_(block_size),
-      num_blocks_(num_blocks) {
+      num_blocks_(num_blocks),
+      dtype_(dtype) {
+  SHOG_CHECK(dtype == DType::f32 || dtype == DType::bf16, ErrorKind::invalid_argument, "kv cache",
+             "dtype must be f32 or bf16, got {}", dtype_name(dtype));
   SHOG_CHECK(block_size == 8 || block_size == 16 || block_size == 32 || block_size == 64,
              ErrorKind::invalid_argument, "kv cache", "block size {} must be 8, 16, 32 or 64", block_size);
   SHOG_CHECK(num_blocks >= 1 && num_blocks < (int64_t(1) << 31), ErrorKind::invalid_argument, "kv cache",
              "number of blocks {} must be in [1, 2^31)", num_blocks);
   const int64_t n = n_layer_ * num_blocks_ * block_floats();
-  k_ = Tensor::empty(DType::f32, {n});
-  v_ = Tensor::empty(DType::f32, {n});
+  k_ = Tensor::empty(dtype, {n});
+  v_ = Tensor::empty(dtype, {n});
   free_.resize(size_t(num_blocks_));
   // Block 0 on top of the stack, so a fresh pool hands out blocks in order.
   for (int64_t i = 0; i < num_blocks_; ++i) free_[size_t(i)] = int32_t(num_blocks_ - 1 - i);

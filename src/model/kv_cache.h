@@ -6,7 +6,8 @@
 //
 // Grouped-query aware: a block holds n_kv_head heads, not n_head.
 //
-// Layout, per layer, per block, per kv head (f32):
+// Layout, per layer, per block, per kv head (f32, or bf16 to halve the
+// memory and the bytes every decode step reads; attention math stays f32):
 //   K  [hd][block_size]   transposed, so the scores of one query against a
 //                         whole block are hd broadcast-FMAs on one vector of
 //                         block_size lanes (no horizontal sums);
@@ -31,16 +32,17 @@ using KvSeqId = int64_t;
 class KvBlockPool {
  public:
   // num_blocks blocks of block_size tokens for every layer of `cfg`.
-  // block_size must be 8, 16, 32 or 64 (the attention kernel's vector widths).
-  // Throws shog::Error (invalid_argument) on a bad size, io if the memory
-  // cannot be allocated.
-  KvBlockPool(const ModelConfig& cfg, int64_t num_blocks, int64_t block_size = 16);
+  // block_size must be 8, 16, 32 or 64 (the attention kernel's vector widths),
+  // dtype f32 or bf16. Throws shog::Error (invalid_argument) on a bad size.
+  KvBlockPool(const ModelConfig& cfg, int64_t num_blocks, int64_t block_size = 16, DType dtype = DType::f32);
 
   // How many blocks fit in `bytes` for this model (to size a pool by memory).
-  static int64_t blocks_for_bytes(const ModelConfig& cfg, int64_t bytes, int64_t block_size = 16);
-  static int64_t bytes_per_block(const ModelConfig& cfg, int64_t block_size = 16);
+  static int64_t blocks_for_bytes(const ModelConfig& cfg, int64_t bytes, int64_t block_size = 16,
+                                  DType dtype = DType::f32);
+  static int64_t bytes_per_block(const ModelConfig& cfg, int64_t block_size = 16, DType dtype = DType::f32);
 
   int64_t block_size() const { return block_size_; }
+  DType dtype() const { return dtype_; }
   int64_t num_blocks() const { return num_blocks_; }
   int64_t free_blocks() const { return int64_t(free_.size()); }
   int64_t used_blocks() const { return num_blocks_ - free_blocks(); }
@@ -68,12 +70,10 @@ class KvBlockPool {
   // Forgets the last tokens so that `n` remain (blocks past them are freed).
   void truncate(KvSeqId s, int64_t n);
 
-  // Storage of one layer (see the layout above); block b starts at
-  // b * block_floats().
-  float* keys(int64_t layer) { return k_.data<float>() + layer * layer_floats(); }
-  float* values(int64_t layer) { return v_.data<float>() + layer * layer_floats(); }
-  const float* keys(int64_t layer) const { return k_.data<float>() + layer * layer_floats(); }
-  const float* values(int64_t layer) const { return v_.data<float>() + layer * layer_floats(); }
+  // Storage of one layer (see the layout above), elements of dtype(); block
+  // b starts at element b * block_floats().
+  void* keys(int64_t layer) { return layer_ptr(k_, layer); }
+  void* values(int64_t layer) { return layer_ptr(v_, layer); }
   int64_t block_floats() const { return n_kv_head_ * head_dim_ * block_size_; }
   int64_t n_kv_head() const { return n_kv_head_; }
   int64_t head_dim() const { return head_dim_; }
@@ -88,8 +88,12 @@ class KvBlockPool {
   Seq& seq(KvSeqId s, const char* what);
   const Seq& seq(KvSeqId s, const char* what) const;
   int64_t layer_floats() const { return num_blocks_ * block_floats(); }
+  void* layer_ptr(Tensor& t, int64_t layer) {
+    return static_cast<char*>(t.raw()) + size_t(layer * layer_floats()) * dtype_size(dtype_);
+  }
 
   int64_t n_layer_, n_kv_head_, head_dim_, block_size_, num_blocks_;
+  DType dtype_;
   Tensor k_, v_;
   std::vector<int32_t> free_;  // a stack: the most recently freed block is reused first (warm in cache)
   std::unordered_map<KvSeqId, Seq> seqs_;

@@ -17,10 +17,12 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "core/dtype.h"
 #include "core/tensor.h"
+#include "model/kv_cache.h"
 #include "model/model_config.h"
 #include "model/parameters.h"
 #include "ops/output_head.h"
@@ -74,6 +76,26 @@ class Transformer {
   // Backward from hidden_grad() through the body; accumulates parameter grads.
   void backward();
 
+  // Inference over a paged KV cache (src/model/transformer_decode.cpp). Each
+  // entry brings n new tokens of one sequence of `kv`, at positions
+  // kv.length(seq) ... + n - 1: a prompt chunk or one decode token. Their K/V
+  // are appended to the cache and they attend to everything cached before
+  // them; all rows of the batch go through each GEMM together. Logits
+  // [rows, V] are written for the last new token of each entry, or for all of
+  // them when all_logits (rows in entry order). Throws shog::Error when a
+  // token is outside the vocabulary, a sequence would pass max_seq, or the
+  // cache has no room (then nothing is written and no length changes).
+  // Reads no saved activations: it may interleave with forward().
+  struct CachedTokens {
+    KvSeqId seq;
+    std::span<const int32_t> tokens;
+    bool all_logits = false;
+  };
+  void forward_cached(KvBlockPool& kv, std::span<const CachedTokens> batch, float* logits);
+  static int64_t cached_logit_rows(std::span<const CachedTokens> batch);
+  // The bf16 copy of all parameters (ParamTable layout), or nullptr in f32.
+  const bf16* params16() const { return compute_ == DType::bf16 ? params16_.data<bf16>() : nullptr; }
+
  private:
   struct Activations;
   void ensure_activations(int64_t B, int64_t T);
@@ -96,6 +118,8 @@ class Transformer {
   int64_t B_ = 0, T_ = 0;
   const int32_t* tokens_ = nullptr;
   std::vector<int32_t> tokens_copy_;
+  struct DecodeScratch;  // buffers of forward_cached, grown to the largest batch seen
+  std::shared_ptr<DecodeScratch> decode_;
 };
 
 }  // namespace shog

@@ -10,12 +10,15 @@
 // Cache layout (per layer), block b, kv head g:
 //   K at k_cache + (b * KVH + g) * hd * BS, stored [hd][BS] (transposed)
 //   V at v_cache + (b * KVH + g) * BS * hd, stored [BS][hd]
-// where BS = block_size (8, 16, 32 or 64).
+// where BS = block_size (8, 16, 32 or 64). Elements are f32 or bf16 (kv_dtype;
+// bf16 halves the bytes read per step, the arithmetic stays f32).
 //
 // q: row r of the batch at q + r * q_stride, heads [H][hd] (a view into a
 // fused qkv buffer); out [rows, H * hd] contiguous.
 #pragma once
 #include <cstdint>
+
+#include "core/dtype.h"
 
 namespace shog::ops {
 
@@ -29,15 +32,16 @@ struct PagedSequence {
 struct PagedAttentionShape {
   int64_t H, KVH, hd, block_size;
   int64_t q_stride;
+  DType kv_dtype = DType::f32;
 };
 
-void paged_attention_forward(float* out, const float* q, const float* k_cache, const float* v_cache,
+void paged_attention_forward(float* out, const float* q, const void* k_cache, const void* v_cache,
                              const PagedSequence* seqs, int64_t n_seqs, const PagedAttentionShape& s);
 
 // Writes N tokens' keys and values into the cache. Token n's k is at
 // k + n * kv_stride (heads [KVH][hd]), likewise v; it goes to block
 // slot[n] / BS, offset slot[n] % BS.
-void paged_kv_store(float* k_cache, float* v_cache, const float* k, const float* v, int64_t kv_stride,
+void paged_kv_store(void* k_cache, void* v_cache, const float* k, const float* v, int64_t kv_stride,
                     const int64_t* slot, int64_t N, const PagedAttentionShape& s);
 
 }  // namespace shog::ops

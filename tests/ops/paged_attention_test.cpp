@@ -18,6 +18,7 @@ namespace {
 struct Case {
   int64_t H, KVH, hd, BS;
   std::vector<std::pair<int64_t, int64_t>> seqs;  // (pos0, n_q)
+  DType kv = DType::f32;
 };
 
 void run_case(const Case& c) {
@@ -34,7 +35,9 @@ void run_case(const Case& c) {
   std::iota(perm.begin(), perm.end(), 0);
   for (size_t i = perm.size(); i > 1; --i) std::swap(perm[i - 1], perm[rng.below(i)]);  // scattered blocks
   const int64_t block_floats = KVH * hd * BS;
-  std::vector<float> kc(size_t(total_blocks * block_floats)), vc(kc.size());
+  // The cache's bytes (f32 or bf16 elements).
+  const size_t cache_bytes = size_t(total_blocks * block_floats) * dtype_size(c.kv);
+  std::vector<char> kc(cache_bytes), vc(cache_bytes);
   std::vector<float> q(size_t(rows * q_stride)), out(size_t(rows * H * hd));
   for (auto& x : q) x = rnd();
   std::vector<PagedSequence> ps;
@@ -44,11 +47,13 @@ void run_case(const Case& c) {
     std::vector<int32_t> t(perm.begin() + next_block, perm.begin() + next_block + nb);
     next_block += nb;
     std::vector<float> k(size_t(len * KVH * hd)), v(k.size());
-    for (auto& x : k) x = rnd();
-    for (auto& x : v) x = rnd();
+    // With a bf16 cache the reference sees the values the cache can hold.
+    auto round = [&](float x) { return c.kv == DType::bf16 ? bf16_to_f32(f32_to_bf16(x)) : x; };
+    for (auto& x : k) x = round(rnd());
+    for (auto& x : v) x = round(rnd());
     std::vector<int64_t> slot(static_cast<size_t>(len));
     for (int64_t p = 0; p < len; ++p) slot[size_t(p)] = int64_t(t[size_t(p / BS)]) * BS + p % BS;
-    PagedAttentionShape s{H, KVH, hd, BS, q_stride};
+    PagedAttentionShape s{H, KVH, hd, BS, q_stride, c.kv};
     paged_kv_store(kc.data(), vc.data(), k.data(), v.data(), KVH * hd, slot.data(), len, s);
     K.push_back(std::move(k)), V.push_back(std::move(v)), tables.push_back(std::move(t));
     ps.push_back({row, n, p0, nullptr});
@@ -56,7 +61,7 @@ void run_case(const Case& c) {
   }
   for (size_t i = 0; i < ps.size(); ++i) ps[i].blocks = tables[i].data();
   paged_attention_forward(out.data(), q.data(), kc.data(), vc.data(), ps.data(), int64_t(ps.size()),
-                          {H, KVH, hd, BS, q_stride});
+                          {H, KVH, hd, BS, q_stride, c.kv});
 
   double worst = 0;
   for (size_t si = 0; si < ps.size(); ++si)
@@ -80,7 +85,7 @@ void run_case(const Case& c) {
           worst = std::max(worst, std::fabs(o / z - double(out[size_t((r * H + h) * hd + e)])));
         }
       }
-  EXPECT_LT(worst, 2e-5) << "H=" << H << " KVH=" << KVH << " hd=" << hd << " BS=" << BS;
+  EXPECT_LT(worst, 2e-5) << "H=" << H << " KVH=" << KVH << " hd=" << hd << " BS=" << BS << " " << dtype_name(c.kv);
 }
 
 }  // namespace
@@ -99,4 +104,8 @@ TEST(PagedAttention, EveryBlockSizeAndHeadLayout) {
     run_case({6, 3, 64, bs, {{0, 5}, {70, 1}, {33, 20}}});
     run_case({2, 2, 8, bs, {{9, 2}, {0, 1}}});  // no grouping, tiny head
   }
+}
+
+TEST(PagedAttention, Bf16CacheEqualsF32MathOnRoundedValues) {
+  for (int64_t bs : {16, 32}) run_case({4, 2, 64, bs, {{0, 9}, {40, 1}, {17, 30}}, DType::bf16});
 }

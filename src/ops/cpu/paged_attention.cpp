@@ -20,6 +20,8 @@
 #include <limits>
 #include <vector>
 
+#include <immintrin.h>
+
 #include "core/error.h"
 
 namespace shog::ops {
@@ -34,7 +36,8 @@ constexpr int64_t kQTile = 16;  // queries per unit (prefill); decode has 1
 // x below -87 (and -inf, the mask) gives exactly 0.
 inline float exp_nonpositive(float x) {
   const float xc = std::max(x, -87.0f);
-  const float n = std::nearbyint(xc * 1.4426950408889634f);
+  // Round to nearest by adding and removing 1.5 * 2^23 (vectorises; nearbyint may not).
+  const float n = (xc * 1.4426950408889634f + 12582912.0f) - 12582912.0f;
   const float f = (xc - n * 0.693145751953125f) - n * 1.4286068203094172e-06f;
   float p = 1.3888889e-03f;
   p = p * f + 8.3333333e-03f;
@@ -47,12 +50,65 @@ inline float exp_nonpositive(float x) {
   return x < -87.0f ? 0.0f : p * two_n;
 }
 
+inline float to_f32(float v) { return v; }
+inline float to_f32(bf16 v) { return bf16_to_f32(v); }
+inline void from_f32(float v, float& out) { out = v; }
+inline void from_f32(float v, bf16& out) { out = f32_to_bf16(v); }
+
+#ifdef __AVX512F__
+inline __m512 load16(const float* p) { return _mm512_loadu_ps(p); }
+inline __m512 load16(const bf16* p) {
+  // bf16 is the top half of an f32: widen to 32 bits and shift into place.
+  const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+}
+
+// The two inner loops for BS = 16 (one zmm of scores), written out because
+// the auto-vectorised forms are latency-bound: one accumulator chain through
+// all hd FMAs of the scores, and the output row read and written back once
+// per key instead of kept in a register.
+template <class KV>
+inline void scores16(float* sc, const float* q, const KV* Kt, int64_t hd) {
+  __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+  int64_t d = 0;
+  for (; d + 4 <= hd; d += 4) {
+    a0 = _mm512_fmadd_ps(_mm512_set1_ps(q[d]), load16(Kt + d * 16), a0);
+    a1 = _mm512_fmadd_ps(_mm512_set1_ps(q[d + 1]), load16(Kt + (d + 1) * 16), a1);
+    a2 = _mm512_fmadd_ps(_mm512_set1_ps(q[d + 2]), load16(Kt + (d + 2) * 16), a2);
+    a3 = _mm512_fmadd_ps(_mm512_set1_ps(q[d + 3]), load16(Kt + (d + 3) * 16), a3);
+  }
+  for (; d < hd; ++d) a0 = _mm512_fmadd_ps(_mm512_set1_ps(q[d]), load16(Kt + d * 16), a0);
+  _mm512_storeu_ps(sc, _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+}
+
+// o = alpha o + sum_{j < valid} p[j] V[j], 16 columns at a time.
+template <class KV>
+inline void accumulate16(float* o, const float* p, const KV* V, int64_t valid, int64_t hd, float alpha) {
+  int64_t c = 0;
+  for (; c + 16 <= hd; c += 16) {
+    __m512 a0 = _mm512_mul_ps(_mm512_loadu_ps(o + c), _mm512_set1_ps(alpha)), a1 = _mm512_setzero_ps();
+    int64_t j = 0;
+    for (; j + 2 <= valid; j += 2) {
+      a0 = _mm512_fmadd_ps(_mm512_set1_ps(p[j]), load16(V + j * hd + c), a0);
+      a1 = _mm512_fmadd_ps(_mm512_set1_ps(p[j + 1]), load16(V + (j + 1) * hd + c), a1);
+    }
+    if (j < valid) a0 = _mm512_fmadd_ps(_mm512_set1_ps(p[j]), load16(V + j * hd + c), a0);
+    _mm512_storeu_ps(o + c, _mm512_add_ps(a0, a1));
+  }
+  for (; c < hd; ++c) {
+    float acc = o[c] * alpha;
+    for (int64_t j = 0; j < valid; ++j) acc += p[j] * to_f32(V[j * hd + c]);
+    o[c] = acc;
+  }
+}
+#endif
+
 struct Unit {
   int64_t seq, kvh, q_begin, q_end;  // queries [q_begin, q_end) of the sequence
 };
 
-template <int64_t BS>
-void attend(float* out, const float* q, const float* k_cache, const float* v_cache, const PagedSequence* seqs,
+template <int64_t BS, class KV>
+void attend(float* out, const float* q, const KV* k_cache, const KV* v_cache, const PagedSequence* seqs,
             const std::vector<Unit>& units, const PagedAttentionShape& s) {
   const int64_t H = s.H, hd = s.hd, group = s.H / s.KVH;
   const float scale = 1.0f / std::sqrt(float(hd));
@@ -90,22 +146,29 @@ void attend(float* out, const float* q, const float* k_cache, const float* v_cac
       const int64_t n_blocks = last_pos / BS + 1;
       for (int64_t kb = 0; kb < n_blocks; ++kb) {
         const int64_t base = int64_t(sq.blocks[kb]) * block_floats;
-        const float* Kt = k_cache + base + u.kvh * hd * BS;
-        const float* V = v_cache + base + u.kvh * BS * hd;
+        const KV* Kt = k_cache + base + u.kvh * hd * BS;
+        const KV* V = v_cache + base + u.kvh * BS * hd;
         const int64_t k0 = kb * BS;
         for (int64_t r = 0; r < rows; ++r) {
           const int64_t pos = sq.pos0 + u.q_begin + r / group;
           const int64_t valid = std::min<int64_t>(BS, pos - k0 + 1);  // keys of this block the row may see
           if (valid <= 0) continue;
           alignas(64) float sc[BS];
-#pragma omp simd
-          for (int64_t j = 0; j < BS; ++j) sc[j] = 0.0f;
           const float* qr = Q + r * hd;
-          for (int64_t d = 0; d < hd; ++d) {
-            const float qd = qr[d];
-            const float* kd = Kt + d * BS;
+#ifdef __AVX512F__
+          if constexpr (BS == 16) {
+            scores16(sc, qr, Kt, hd);
+          } else
+#endif
+          {
 #pragma omp simd
-            for (int64_t j = 0; j < BS; ++j) sc[j] += qd * kd[j];
+            for (int64_t j = 0; j < BS; ++j) sc[j] = 0.0f;
+            for (int64_t d = 0; d < hd; ++d) {
+              const float qd = qr[d];
+              const KV* kd = Kt + d * BS;
+#pragma omp simd
+              for (int64_t j = 0; j < BS; ++j) sc[j] += qd * to_f32(kd[j]);
+            }
           }
           float mx = m[r];
 #pragma omp simd reduction(max : mx)
@@ -123,13 +186,19 @@ void attend(float* out, const float* q, const float* k_cache, const float* v_cac
           m[r] = mx;
           l[r] = l[r] * alpha + sum;
           float* o = O + r * hd;
+#ifdef __AVX512F__
+          if constexpr (BS == 16) {
+            accumulate16(o, sc, V, valid, hd, alpha);
+            continue;
+          }
+#endif
 #pragma omp simd
           for (int64_t d = 0; d < hd; ++d) o[d] *= alpha;
           for (int64_t j = 0; j < valid; ++j) {
             const float p = sc[j];
-            const float* vj = V + j * hd;
+            const KV* vj = V + j * hd;
 #pragma omp simd
-            for (int64_t d = 0; d < hd; ++d) o[d] += p * vj[d];
+            for (int64_t d = 0; d < hd; ++d) o[d] += p * to_f32(vj[d]);
           }
         }
       }
@@ -144,6 +213,37 @@ void attend(float* out, const float* q, const float* k_cache, const float* v_cac
   }
 }
 
+template <class KV>
+void attend_any_block(float* out, const float* q, const void* k, const void* v, const PagedSequence* seqs,
+                      const std::vector<Unit>& units, const PagedAttentionShape& s) {
+  const KV* kc = static_cast<const KV*>(k);
+  const KV* vc = static_cast<const KV*>(v);
+  switch (s.block_size) {
+    case 8: attend<8>(out, q, kc, vc, seqs, units, s); break;
+    case 16: attend<16>(out, q, kc, vc, seqs, units, s); break;
+    case 32: attend<32>(out, q, kc, vc, seqs, units, s); break;
+    default: attend<64>(out, q, kc, vc, seqs, units, s); break;
+  }
+}
+
+template <class KV>
+void store(KV* k_cache, KV* v_cache, const float* k, const float* v, int64_t kv_stride, const int64_t* slot,
+           int64_t N, const PagedAttentionShape& s) {
+  const int64_t BS = s.block_size, hd = s.hd, KVH = s.KVH, block_floats = KVH * hd * BS;
+#pragma omp parallel for schedule(static) if (N > 8)
+  for (int64_t n = 0; n < N; ++n) {
+    const int64_t b = slot[n] / BS, j = slot[n] % BS;
+    for (int64_t g = 0; g < KVH; ++g) {
+      const float* kr = k + n * kv_stride + g * hd;
+      const float* vr = v + n * kv_stride + g * hd;
+      KV* Kt = k_cache + b * block_floats + g * hd * BS;
+      KV* V = v_cache + b * block_floats + g * BS * hd + j * hd;
+      for (int64_t d = 0; d < hd; ++d) from_f32(kr[d], Kt[d * BS + j]);
+      for (int64_t d = 0; d < hd; ++d) from_f32(vr[d], V[d]);
+    }
+  }
+}
+
 void check_shape(const PagedAttentionShape& s) {
   SHOG_CHECK(s.H > 0 && s.KVH > 0 && s.hd > 0 && s.H % s.KVH == 0, ErrorKind::invalid_argument, "paged attention",
              "bad heads H={} KVH={} hd={}", s.H, s.KVH, s.hd);
@@ -151,11 +251,13 @@ void check_shape(const PagedAttentionShape& s) {
              ErrorKind::invalid_argument, "paged attention", "block size {} must be 8, 16, 32 or 64", s.block_size);
   SHOG_CHECK(s.q_stride >= s.H * s.hd, ErrorKind::invalid_argument, "paged attention", "q_stride {} < H*hd {}",
              s.q_stride, s.H * s.hd);
+  SHOG_CHECK(s.kv_dtype == DType::f32 || s.kv_dtype == DType::bf16, ErrorKind::invalid_argument, "paged attention",
+             "cache dtype must be f32 or bf16, got {}", dtype_name(s.kv_dtype));
 }
 
 }  // namespace
 
-void paged_attention_forward(float* out, const float* q, const float* k_cache, const float* v_cache,
+void paged_attention_forward(float* out, const float* q, const void* k_cache, const void* v_cache,
                              const PagedSequence* seqs, int64_t n_seqs, const PagedAttentionShape& s) {
   check_shape(s);
   // The unit list is rebuilt per call (a few hundred entries: negligible next
@@ -172,30 +274,19 @@ void paged_attention_forward(float* out, const float* q, const float* k_cache, c
   std::stable_sort(units.begin(), units.end(), [&](const Unit& a, const Unit& b) {
     return seqs[a.seq].pos0 + a.q_end > seqs[b.seq].pos0 + b.q_end;
   });
-  switch (s.block_size) {
-    case 8: attend<8>(out, q, k_cache, v_cache, seqs, units, s); break;
-    case 16: attend<16>(out, q, k_cache, v_cache, seqs, units, s); break;
-    case 32: attend<32>(out, q, k_cache, v_cache, seqs, units, s); break;
-    default: attend<64>(out, q, k_cache, v_cache, seqs, units, s); break;
-  }
+  if (s.kv_dtype == DType::bf16)
+    attend_any_block<bf16>(out, q, k_cache, v_cache, seqs, units, s);
+  else
+    attend_any_block<float>(out, q, k_cache, v_cache, seqs, units, s);
 }
 
-void paged_kv_store(float* k_cache, float* v_cache, const float* k, const float* v, int64_t kv_stride,
+void paged_kv_store(void* k_cache, void* v_cache, const float* k, const float* v, int64_t kv_stride,
                     const int64_t* slot, int64_t N, const PagedAttentionShape& s) {
   check_shape(s);
-  const int64_t BS = s.block_size, hd = s.hd, KVH = s.KVH, block_floats = KVH * hd * BS;
-#pragma omp parallel for schedule(static) if (N > 8)
-  for (int64_t n = 0; n < N; ++n) {
-    const int64_t b = slot[n] / BS, j = slot[n] % BS;
-    for (int64_t g = 0; g < KVH; ++g) {
-      const float* kr = k + n * kv_stride + g * hd;
-      const float* vr = v + n * kv_stride + g * hd;
-      float* Kt = k_cache + b * block_floats + g * hd * BS;
-      float* V = v_cache + b * block_floats + g * BS * hd + j * hd;
-      for (int64_t d = 0; d < hd; ++d) Kt[d * BS + j] = kr[d];
-      for (int64_t d = 0; d < hd; ++d) V[d] = vr[d];
-    }
-  }
+  if (s.kv_dtype == DType::bf16)
+    store(static_cast<bf16*>(k_cache), static_cast<bf16*>(v_cache), k, v, kv_stride, slot, N, s);
+  else
+    store(static_cast<float*>(k_cache), static_cast<float*>(v_cache), k, v, kv_stride, slot, N, s);
 }
 
 }  // namespace shog::ops

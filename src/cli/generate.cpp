@@ -1,0 +1,152 @@
+// `shoggoth generate`: one prompt (argument, --prompt-file or stdin) to one
+// completion, through the engine (src/infer/engine.h), optionally streamed.
+//
+//   shoggoth generate --model runs/x/step_001000 "Once upon a time" --stream --temperature 0.8
+//   echo "Once" | shoggoth generate --model DIR --max-tokens 64 --json
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <iterator>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/command.h"
+#include "core/error.h"
+#include "core/file_io.h"
+#include "infer/engine.h"
+#include "infer/inference_model.h"
+
+namespace shog::cli {
+
+// Every sampling option as a flag; shared with `chat` (declared there).
+void add_sampling_flags(CLI::App& sub, SamplingParams& p) {
+  sub.add_option("--temperature", p.temperature, "Sampling temperature; 0 = greedy")->capture_default_str();
+  sub.add_option("--top-k", p.top_k, "Keep the k most likely tokens (0 = off)")->capture_default_str();
+  sub.add_option("--top-p", p.top_p, "Nucleus sampling: smallest set with this probability mass (1 = off)")
+      ->capture_default_str();
+  sub.add_option("--min-p", p.min_p, "Drop tokens below min-p x the top probability (0 = off)")->capture_default_str();
+  sub.add_option("--repetition-penalty", p.repetition_penalty, "CTRL repetition penalty (1 = off)")
+      ->capture_default_str();
+  sub.add_option("--frequency-penalty", p.frequency_penalty, "OpenAI frequency penalty in [-2, 2]")
+      ->capture_default_str();
+  sub.add_option("--presence-penalty", p.presence_penalty, "OpenAI presence penalty in [-2, 2]")->capture_default_str();
+  sub.add_option("--seed", p.seed, "Sampling seed (same seed, same output)")->capture_default_str();
+  sub.add_option("--max-tokens", p.max_new_tokens, "Most new tokens to generate")->capture_default_str();
+  sub.add_option("--stop", p.stop_strings, "Stop before this text (repeatable; may span tokens)");
+}
+
+}  // namespace shog::cli
+
+namespace {
+
+struct GenerateArgs {
+  std::string kv_dtype = "f32";
+  std::string model, tokenizer, prompt, prompt_file, dtype = "f32";
+  bool stream = false, json = false, truncate = false, no_bos = false, ignore_eos = false, quiet = false;
+  int logprobs = 0;
+  shog::SamplingParams params;
+};
+
+std::string read_prompt(const GenerateArgs& a) {
+  SHOG_CHECK(a.prompt.empty() || a.prompt_file.empty(), shog::ErrorKind::invalid_argument, "--prompt-file",
+             "give the prompt as an argument or a file, not both");
+  if (!a.prompt.empty()) return a.prompt;
+  if (!a.prompt_file.empty()) return shog::read_file(a.prompt_file);
+  std::string s((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  return s;
+}
+
+nlohmann::json token_json(const shog::Tokenizer& tok, int32_t id, float logprob) {
+  return {{"id", id}, {"text", tok.token_bytes(id)}, {"logprob", logprob}};
+}
+
+void run(const GenerateArgs& a) {
+  shog::SamplingParams p = a.params;
+  p.top_logprobs = a.logprobs;
+  auto m = shog::load_inference_model(a.model, a.tokenizer, shog::parse_dtype(a.dtype, "--dtype"));
+  const shog::Tokenizer& tok = *m.tokenizer;
+  if (!a.ignore_eos) p.stop_tokens = shog::default_stop_tokens(tok);
+
+  const std::string text = read_prompt(a);
+  std::vector<int32_t> prompt;
+  // Pretraining documents start with <|bos|> (data prepare), so prompts do too.
+  if (auto bos = tok.special_id("<|bos|>"); bos && !a.no_bos) prompt.push_back(*bos);
+  auto body = tok.encode(text);
+  prompt.insert(prompt.end(), body.begin(), body.end());
+
+  shog::EngineOptions opt;
+  opt.max_batch = 1;
+  opt.kv_dtype = shog::parse_dtype(a.kv_dtype, "--kv-dtype");
+  shog::Engine eng(*m.model, &tok, opt);
+  const bool json = a.json || a.logprobs > 0;
+  shog::GenerationRequest req;
+  req.prompt = prompt;
+  req.params = p;
+  req.overflow = a.truncate ? shog::PromptOverflow::truncate_left : shog::PromptOverflow::error;
+  if (a.stream && !json)
+    req.on_event = [](const shog::StreamEvent& e) {
+      std::fwrite(e.text.data(), 1, e.text.size(), stdout);
+      std::fflush(stdout);
+      return true;
+    };
+  auto id = eng.add(std::move(req));
+  eng.run_until_done();
+  auto r = eng.take_result(id);
+  if (r.finish == shog::FinishReason::error) throw shog::Error(shog::ErrorKind::numeric, "generate", r.error);
+
+  if (json) {
+    nlohmann::json out = {{"text", r.text},
+                          {"finish_reason", shog::finish_reason_name(r.finish)},
+                          {"prompt_tokens", r.prompt.size()},
+                          {"prompt_truncated", r.prompt_truncated}};
+    auto& toks = out["tokens"] = nlohmann::json::array();
+    for (auto& t : r.tokens) {
+      auto j = token_json(tok, t.token, t.logprob);
+      if (a.logprobs > 0) {
+        j["top"] = nlohmann::json::array();
+        for (auto& alt : t.top) j["top"].push_back(token_json(tok, alt.token, alt.logprob));
+      }
+      toks.push_back(std::move(j));
+    }
+    // Generated bytes need not be valid UTF-8; replace what is not rather than fail.
+    std::printf("%s\n", out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+  } else {
+    if (!a.stream) std::fwrite(r.text.data(), 1, r.text.size(), stdout);
+    std::printf("\n");
+  }
+  if (!a.quiet) {
+    const double decode_s = r.seconds - r.seconds_to_first_token;
+    std::fprintf(stderr, "generate: %zu prompt tokens%s in %.3fs (%.0f tok/s), %zu new tokens (%s), %.1f tok/s\n",
+                 r.prompt.size(),
+                 r.prompt_truncated ? fmt::format(" ({} truncated)", r.prompt_truncated).c_str() : "",
+                 r.seconds_to_first_token, double(r.prompt.size()) / std::max(r.seconds_to_first_token, 1e-9),
+                 r.tokens.size(), shog::finish_reason_name(r.finish),
+                 r.tokens.size() > 1 ? double(r.tokens.size() - 1) / std::max(decode_s, 1e-9) : 0.0);
+  }
+}
+
+void setup(CLI::App& sub) {
+  auto a = std::make_shared<GenerateArgs>();
+  sub.add_option("--model,-m", a->model, "Model directory (config.json + model.safetensors)")->required();
+  sub.add_option("--tokenizer", a->tokenizer, "Tokenizer file (default: <model>/tokenizer.json)");
+  sub.add_option("prompt", a->prompt, "The prompt (else --prompt-file, else stdin)");
+  sub.add_option("--prompt-file", a->prompt_file, "Read the prompt from this file");
+  sub.add_flag("--stream", a->stream, "Print tokens as they are generated");
+  sub.add_option("--dtype", a->dtype, "Compute dtype: f32 or bf16")->capture_default_str();
+  sub.add_option("--kv-dtype", a->kv_dtype, "KV cache dtype: f32 or bf16 (half the memory)")->capture_default_str();
+  sub.add_flag("--truncate", a->truncate,
+               "If prompt + max-tokens exceeds the context, drop the oldest prompt tokens (default: a prompt longer "
+               "than the context is an error)");
+  sub.add_option("--logprobs", a->logprobs, "Report each token's log-prob and the N best alternatives (JSON output)");
+  sub.add_flag("--json", a->json, "Print one JSON object: text, finish_reason, tokens with log-probs");
+  sub.add_flag("--no-bos", a->no_bos, "Do not start the prompt with <|bos|>");
+  sub.add_flag("--ignore-eos", a->ignore_eos, "Do not stop at <|eos|>");
+  sub.add_flag("--quiet,-q", a->quiet, "No statistics on stderr");
+  shog::cli::add_sampling_flags(sub, a->params);
+  sub.callback([a] { run(*a); });
+}
+
+shog::cli::Registration reg{"generate", "Generate a completion of a prompt with a model", setup};
+
+}  // namespace

@@ -1,0 +1,156 @@
+// Inference forward over a paged KV cache: Transformer::forward_cached.
+//
+// The rows of every sequence in the batch (prompt chunks and single decode
+// tokens alike) are stacked into one [N, C] matrix, so each projection is one
+// GEMM over all of them; only attention and the cache writes look at which
+// sequence a row belongs to:
+//
+//   x = embed(tokens)
+//   per layer:  qkv = rmsnorm(x) Wqkv^T;  rope(q, k) at each row's position
+//               store k, v into the cache;  a = paged_attention(q, cache)
+//               x += a Wo^T;  x += swiglu(rmsnorm(x) Wgu^T) Wdown^T
+//   logits = rmsnorm(x[rows wanted]) lm_head^T
+//
+// Nothing is saved for a backward, so the buffers are a handful of [N, width]
+// scratch rows reused by every layer.
+#include <algorithm>
+#include <cstring>
+#include <unordered_set>
+
+#include "core/error.h"
+#include "model/transformer.h"
+#include "ops/embedding.h"
+#include "ops/gemm.h"
+#include "ops/gemv.h"
+#include "ops/paged_attention.h"
+#include "ops/rmsnorm.h"
+#include "ops/rope.h"
+#include "ops/swiglu.h"
+
+namespace shog {
+
+struct Transformer::DecodeScratch {
+  int64_t rows = 0;  // capacity in rows
+  std::vector<float> x, norm, rstd, qkv, attn, gu, h;
+  std::vector<bf16> in16;  // a GEMM input in bf16, [rows, widest input]
+  std::vector<int32_t> tokens, pos;
+  std::vector<int64_t> slot, logit_src;
+  std::vector<ops::PagedSequence> seqs;
+
+  void ensure(const ModelConfig& c, int64_t n) {
+    if (n <= rows) return;
+    const size_t N = size_t(n), C = size_t(c.d_model), F = size_t(c.ffn_hidden);
+    x.resize(N * C), norm.resize(N * C), rstd.resize(N), qkv.resize(N * size_t(c.qkv_dim()));
+    attn.resize(N * size_t(c.n_head * c.head_dim())), gu.resize(N * 2 * F), h.resize(N * F);
+    in16.resize(N * std::max({C, F, size_t(c.n_head * c.head_dim())}));
+    rows = n;
+  }
+};
+
+int64_t Transformer::cached_logit_rows(std::span<const CachedTokens> batch) {
+  int64_t r = 0;
+  for (auto& e : batch) r += e.all_logits ? int64_t(e.tokens.size()) : 1;
+  return r;
+}
+
+void Transformer::forward_cached(KvBlockPool& kv, std::span<const CachedTokens> batch, float* logits) {
+  SHOG_CHECK(kv.n_layer() == cfg_.n_layer && kv.n_kv_head() == cfg_.n_kv_head && kv.head_dim() == cfg_.head_dim(),
+             ErrorKind::invalid_argument, "forward_cached", "the KV cache was made for another model shape");
+  if (batch.empty()) return;
+  const int64_t C = cfg_.d_model, F = cfg_.ffn_hidden, H = cfg_.n_head, KVH = cfg_.n_kv_head, hd = cfg_.head_dim();
+  const int64_t QKV = cfg_.qkv_dim(), V = cfg_.vocab, BS = kv.block_size();
+
+  // Validate everything before touching the cache, so a bad request leaves it as it was.
+  int64_t N = 0;
+  std::vector<KvSeqId> ids;
+  std::vector<int64_t> counts;
+  std::unordered_set<KvSeqId> seen;
+  for (auto& e : batch) {
+    const int64_t n = int64_t(e.tokens.size());
+    SHOG_CHECK(n >= 1, ErrorKind::internal, "forward_cached", "sequence {} brings no tokens", e.seq);
+    SHOG_CHECK(seen.insert(e.seq).second, ErrorKind::internal, "forward_cached", "sequence {} appears twice", e.seq);
+    const int64_t end = kv.length(e.seq) + n;
+    SHOG_CHECK(end <= cfg_.max_seq, ErrorKind::invalid_argument, "forward_cached",
+               "sequence {} would reach {} tokens, beyond the model's context of {} (max_seq)", e.seq, end,
+               cfg_.max_seq);
+    for (int64_t i = 0; i < n; ++i)
+      SHOG_CHECK(e.tokens[size_t(i)] >= 0 && e.tokens[size_t(i)] < V, ErrorKind::bad_input, "forward_cached",
+                 "token id {} is outside the vocabulary [0, {})", e.tokens[size_t(i)], V);
+    ids.push_back(e.seq);
+    counts.push_back(n);
+    N += n;
+  }
+  kv.reserve(ids, counts);  // all or nothing; throws when the pool is short
+
+  if (!decode_) decode_ = std::make_shared<DecodeScratch>();
+  DecodeScratch& s = *decode_;
+  s.ensure(cfg_, N);
+  s.tokens.resize(size_t(N)), s.pos.resize(size_t(N)), s.slot.resize(size_t(N));
+  s.seqs.clear();
+  s.logit_src.clear();
+  int64_t row = 0;
+  for (auto& e : batch) {
+    const int64_t n = int64_t(e.tokens.size()), p0 = kv.length(e.seq);
+    const auto& table = kv.block_table(e.seq);
+    for (int64_t i = 0; i < n; ++i) {
+      const int64_t p = p0 + i;
+      s.tokens[size_t(row + i)] = e.tokens[size_t(i)];
+      s.pos[size_t(row + i)] = int32_t(p);
+      s.slot[size_t(row + i)] = int64_t(table[size_t(p / BS)]) * BS + p % BS;
+      if (e.all_logits || i == n - 1) s.logit_src.push_back(row + i);
+    }
+    s.seqs.push_back({row, n, p0, table.data()});
+    row += n;
+  }
+
+  const bool half = compute_ == DType::bf16;
+  // y (+)= x W^T over all N rows; in bf16 the input is converted first.
+  // A decode step of one or two sequences is bound by reading the weights:
+  // a hand-written GEMV streams them faster than oneDNN does at M <= 2.
+  auto linear = [&](const float* x, const float* W, float* y, int64_t in, int64_t out, bool accumulate) {
+    if (N <= ops::kGemvMaxRows) {
+      ops::gemv(compute_, N, out, in, x, half ? static_cast<const void*>(w16(W)) : W, y, accumulate);
+      return;
+    }
+    if (half) convert_f32_to_bf16(x, s.in16.data(), size_t(N * in));
+    linear_forward(x, s.in16.data(), W, y, N, in, out, accumulate);
+  };
+  const ops::PagedAttentionShape ps{H, KVH, hd, BS, QKV, kv.dtype()};
+  float *x = s.x.data(), *norm = s.norm.data(), *qkv = s.qkv.data(), *attn = s.attn.data();
+
+  ops::embedding_forward(x, s.tokens.data(), w_.wte, N, C);
+  for (int64_t l = 0; l < cfg_.n_layer; ++l) {
+    const auto& lw = w_.layers[size_t(l)];
+    ops::rmsnorm_forward(norm, s.rstd.data(), x, lw.attn_norm, N, C, cfg_.norm_eps);
+    linear(norm, lw.wqkv, qkv, C, QKV, false);
+    // The rows are one "batch of 1, T = N" for RoPE, each at its own position.
+    ops::rope_forward(qkv, rope_cos_.data(), rope_sin_.data(), s.pos.data(), 1, N, H, hd, QKV);
+    ops::rope_forward(qkv + H * hd, rope_cos_.data(), rope_sin_.data(), s.pos.data(), 1, N, KVH, hd, QKV);
+    ops::paged_kv_store(kv.keys(l), kv.values(l), qkv + H * hd, qkv + (H + KVH) * hd, QKV, s.slot.data(), N, ps);
+    ops::paged_attention_forward(attn, qkv, kv.keys(l), kv.values(l), s.seqs.data(), int64_t(s.seqs.size()), ps);
+    linear(attn, lw.wo, x, H * hd, C, true);  // residual add fused into the GEMM
+
+    ops::rmsnorm_forward(norm, s.rstd.data(), x, lw.mlp_norm, N, C, cfg_.norm_eps);
+    linear(norm, lw.wgu, s.gu.data(), C, 2 * F, false);
+    ops::swiglu_forward(s.h.data(), s.gu.data(), N, F);
+    linear(s.h.data(), lw.wdown, x, F, C, true);
+  }
+  for (size_t i = 0; i < ids.size(); ++i) kv.commit(ids[i], counts[i]);
+
+  // Only the rows whose logits are wanted go through the final norm and the
+  // head (for a prefill chunk, one row instead of hundreds of V-wide rows).
+  const int64_t R = int64_t(s.logit_src.size());
+  for (int64_t r = 0; r < R; ++r)
+    std::memcpy(norm + r * C, x + s.logit_src[size_t(r)] * C, size_t(C) * sizeof(float));
+  ops::rmsnorm_forward(x, s.rstd.data(), norm, w_.final_norm, R, C, cfg_.norm_eps);
+  if (R <= ops::kGemvMaxRows) {
+    ops::gemv(compute_, R, V, C, x, head_weight(), logits, false);
+  } else if (half) {
+    convert_f32_to_bf16(x, s.in16.data(), size_t(R * C));
+    ops::gemm(DType::bf16, false, true, R, V, C, s.in16.data(), C, head_weight(), C, logits, V, false);
+  } else {
+    ops::gemm(DType::f32, false, true, R, V, C, x, C, w_.lm_head, C, logits, V, false);
+  }
+}
+
+}  // namespace shog
