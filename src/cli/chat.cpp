@@ -12,15 +12,13 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/generation_flags.h"
 #include "core/error.h"
 #include "core/file_io.h"
 #include "infer/engine.h"
 #include "infer/inference_model.h"
 #include "tokenizer/chat_template.h"
 
-namespace shog::cli {
-void add_sampling_flags(CLI::App& sub, SamplingParams& p);  // defined in generate.cpp
-}
 
 namespace {
 
@@ -99,11 +97,7 @@ void run(const ChatArgs& a) {
     shog::GenerationRequest req;
     req.prompt = ids;
     req.params = tp;
-    req.on_event = [](const shog::StreamEvent& e) {
-      std::fwrite(e.text.data(), 1, e.text.size(), stdout);
-      std::fflush(stdout);
-      return true;
-    };
+    req.on_event = shog::cli::print_stream_event;
     auto id = eng.add(std::move(req));
     eng.run_until_done();
     auto r = eng.take_result(id);

@@ -12,31 +12,12 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.h"
+#include "cli/generation_flags.h"
 #include "core/error.h"
 #include "core/file_io.h"
 #include "infer/engine.h"
 #include "infer/inference_model.h"
 
-namespace shog::cli {
-
-// Every sampling option as a flag; shared with `chat` (declared there).
-void add_sampling_flags(CLI::App& sub, SamplingParams& p) {
-  sub.add_option("--temperature", p.temperature, "Sampling temperature; 0 = greedy")->capture_default_str();
-  sub.add_option("--top-k", p.top_k, "Keep the k most likely tokens (0 = off)")->capture_default_str();
-  sub.add_option("--top-p", p.top_p, "Nucleus sampling: smallest set with this probability mass (1 = off)")
-      ->capture_default_str();
-  sub.add_option("--min-p", p.min_p, "Drop tokens below min-p x the top probability (0 = off)")->capture_default_str();
-  sub.add_option("--repetition-penalty", p.repetition_penalty, "CTRL repetition penalty (1 = off)")
-      ->capture_default_str();
-  sub.add_option("--frequency-penalty", p.frequency_penalty, "OpenAI frequency penalty in [-2, 2]")
-      ->capture_default_str();
-  sub.add_option("--presence-penalty", p.presence_penalty, "OpenAI presence penalty in [-2, 2]")->capture_default_str();
-  sub.add_option("--seed", p.seed, "Sampling seed (same seed, same output)")->capture_default_str();
-  sub.add_option("--max-tokens", p.max_new_tokens, "Most new tokens to generate")->capture_default_str();
-  sub.add_option("--stop", p.stop_strings, "Stop before this text (repeatable; may span tokens)");
-}
-
-}  // namespace shog::cli
 
 namespace {
 
@@ -84,12 +65,7 @@ void run(const GenerateArgs& a) {
   req.prompt = prompt;
   req.params = p;
   req.overflow = a.truncate ? shog::PromptOverflow::truncate_left : shog::PromptOverflow::error;
-  if (a.stream && !json)
-    req.on_event = [](const shog::StreamEvent& e) {
-      std::fwrite(e.text.data(), 1, e.text.size(), stdout);
-      std::fflush(stdout);
-      return true;
-    };
+  if (a.stream && !json) req.on_event = shog::cli::print_stream_event;
   auto id = eng.add(std::move(req));
   eng.run_until_done();
   auto r = eng.take_result(id);

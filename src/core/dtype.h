@@ -35,6 +35,11 @@ inline bf16 f32_to_bf16(float f) {
   return bf16{uint16_t(u >> 16)};
 }
 
+// IEEE half precision (f16) bit patterns, round to nearest even (what numpy
+// and ggml do); subnormals, infinities and NaN preserved.
+uint16_t f32_to_f16(float f);
+float f16_to_f32(uint16_t h);
+
 // Bulk conversions (vectorised, OpenMP over the range).
 void convert_f32_to_bf16(const float* src, bf16* dst, size_t n);
 void convert_bf16_to_f32(const bf16* src, float* dst, size_t n);

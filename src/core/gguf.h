@@ -19,6 +19,7 @@
 // end rounded up to the alignment; that is what ggml's own reader demands, so
 // a file we accept is one llama.cpp accepts.
 #pragma once
+#include "core/dtype.h"
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -155,8 +156,5 @@ class GgufWriter {
   std::vector<Pending> tensors_;
 };
 
-// IEEE half precision, round to nearest even (what numpy and ggml do).
-uint16_t f32_to_f16(float f);
-float f16_to_f32(uint16_t h);
 
 }  // namespace shog

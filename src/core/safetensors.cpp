@@ -39,30 +39,6 @@ const DTypeInfo* find_dtype(std::string_view s) {
 // corrupt or hostile file, not a model.
 constexpr uint64_t kMaxHeader = 100'000'000;
 
-float f16_to_f32(uint16_t h) {
-  const uint32_t sign = uint32_t(h & 0x8000u) << 16;
-  const uint32_t exp = (h >> 10) & 0x1fu;
-  uint32_t mant = h & 0x3ffu;
-  uint32_t bits;
-  if (exp == 0x1f) {
-    bits = sign | 0x7f800000u | (mant << 13);  // inf / NaN
-  } else if (exp != 0) {
-    bits = sign | ((exp + 112) << 23) | (mant << 13);
-  } else if (mant == 0) {
-    bits = sign;
-  } else {
-    // Subnormal half: normalise into a float exponent.
-    int e = -1;
-    do {
-      e++;
-      mant <<= 1;
-    } while (!(mant & 0x400u));
-    bits = sign | (uint32_t(112 - e) << 23) | ((mant & 0x3ffu) << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, 4);
-  return f;
-}
 
 std::string tensor_where(const std::string& path, std::string_view name) {
   return fmt::format("{}: tensor '{}'", path, name);
