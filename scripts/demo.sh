@@ -5,7 +5,7 @@
 # Extra arguments go to `shoggoth pretrain` (e.g. --steps 50, --resume).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+SHOG_TARGETS=shoggoth bash scripts/setup.sh
 bash scripts/build_corpus.sh
 SHOG=build/shoggoth
 [ -f data/tokenizer.json ] || $SHOG tokenizer train --input data/corpus/*.txt --vocab-size 4096 --out data/tokenizer.json

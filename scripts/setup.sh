@@ -30,5 +30,6 @@ fi
 
 BUILD=${SHOG_BUILD_DIR:-build}
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$BUILD" -j"$(nproc)"
+# SHOG_TARGETS limits the build (the demo needs only the binary); default: all.
+cmake --build "$BUILD" -j"$(nproc)" ${SHOG_TARGETS:+--target $SHOG_TARGETS}
 [ -f data/corpus/MANIFEST.json ] || scripts/build_corpus.sh   # built-in corpus (docs/formats.md, "Token shards")
