@@ -13,3 +13,7 @@ SHOG=build/shoggoth
 [ -f runs/pretrain-small/latest ] && [[ " $* " != *" --resume "* ]] && rm -rf runs/pretrain-small
 $SHOG pretrain --config configs/pretrain_small.toml "$@"
 echo "loss curve: runs/pretrain-small/loss.svg   metrics: runs/pretrain-small/metrics.jsonl"
+ckpt=runs/pretrain-small/$(cat runs/pretrain-small/latest)
+echo "--- a greedy continuation from $ckpt:"
+$SHOG generate --model "$ckpt" "And God said" --max-tokens 40 --temperature 0
+echo
