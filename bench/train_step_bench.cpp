@@ -62,8 +62,7 @@ int main(int argc, char** argv) {
       auto t1 = std::chrono::steady_clock::now();
       model.cross_entropy_backward(tg.data(), w.data());
       auto t2 = std::chrono::steady_clock::now();
-      opt.step(model.params(), model.grads(), 3e-4, 1.0f);
-      model.sync_compute_weights();
+      opt.step(model.params(), model.grads(), 3e-4, 1.0f, model.params16());
       auto t3 = std::chrono::steady_clock::now();
       double sec = std::chrono::duration<double>(t3 - t0).count();
       if (s >= warmup) {

@@ -95,6 +95,7 @@ class Transformer {
   static int64_t cached_logit_rows(std::span<const CachedTokens> batch);
   // The bf16 copy of all parameters (ParamTable layout), or nullptr in f32.
   const bf16* params16() const { return compute_ == DType::bf16 ? params16_.data<bf16>() : nullptr; }
+  bf16* params16() { return compute_ == DType::bf16 ? params16_.data<bf16>() : nullptr; }
 
  private:
   struct Activations;

@@ -8,6 +8,8 @@
 #pragma once
 #include <cstdint>
 
+#include "core/dtype.h"
+
 namespace shog::ops {
 
 struct AdamWHyper {
@@ -18,9 +20,11 @@ struct AdamWHyper {
   float weight_decay = 0.1f;
 };
 
-// step is 1-based (bias correction).
+// step is 1-based (bias correction). When p16 is not null the updated
+// parameters are also written there rounded to bf16: the copy bf16 GEMMs
+// read, refreshed in the same pass instead of a second sweep over memory.
 void adamw_update(float* p, const float* g, float* m, float* v, int64_t n, const AdamWHyper& h, int64_t step,
-                  bool decay, float grad_scale);
+                  bool decay, float grad_scale, bf16* p16 = nullptr);
 
 // Sum of squares of g[0..n), accumulated in double, in an order fixed by n
 // alone (bitwise reproducible for any thread count).

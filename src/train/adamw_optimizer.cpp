@@ -9,7 +9,7 @@ namespace shog {
 AdamWOptimizer::AdamWOptimizer(const ParamTable& table, ops::AdamWHyper hyper)
     : table_(table), hyper_(hyper), m_(size_t(table.total()), 0.0f), v_(size_t(table.total()), 0.0f) {}
 
-double AdamWOptimizer::step(float* params, const float* grads, double lr, float clip_norm) {
+double AdamWOptimizer::step(float* params, const float* grads, double lr, float clip_norm, bf16* params16) {
   double ss = 0;
   for (auto& e : table_.entries())
     if (!e.frozen) ss += ops::sum_squares(grads + e.offset, e.numel);
@@ -23,7 +23,7 @@ double AdamWOptimizer::step(float* params, const float* grads, double lr, float 
   for (auto& e : table_.entries()) {
     if (e.frozen) continue;
     ops::adamw_update(params + e.offset, grads + e.offset, m_.data() + e.offset, v_.data() + e.offset, e.numel, h, t_,
-                      e.decay, scale);
+                      e.decay, scale, params16 && e.is_matrix ? params16 + e.offset : nullptr);
   }
   return norm;
 }

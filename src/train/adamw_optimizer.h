@@ -18,7 +18,10 @@ class AdamWOptimizer {
   // One update with learning rate lr. Returns the global gradient L2 norm
   // (before clipping). Throws ErrorKind::numeric if it is not finite, before
   // touching any parameter, so a bad step never reaches the weights.
-  double step(float* params, const float* grads, double lr, float clip_norm);
+  // params16 (optional, same layout): the bf16 compute copy, refreshed for
+  // matrix entries in the same pass (Transformer::params16()), which makes a
+  // separate Transformer::sync_compute_weights() unnecessary.
+  double step(float* params, const float* grads, double lr, float clip_norm, bf16* params16 = nullptr);
 
   int64_t steps_taken() const { return t_; }
   void set_steps_taken(int64_t t) { t_ = t; }

@@ -254,8 +254,7 @@ PretrainResult run_pretrain(const PretrainConfig& cfg, bool resume) {
                  "loss is {}; stopping without saving (the last checkpoint in {} is intact)", l, cfg.out_dir);
       loss += l;
     }
-    const double gnorm = opt.step(model.params(), model.grads(), lr, float(cfg.grad_clip));
-    model.sync_compute_weights();
+    const double gnorm = opt.step(model.params(), model.grads(), lr, float(cfg.grad_clip), model.params16());
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (step > start) sum_time += secs, ++timed;  // the first step pays one-off allocation
     const double tps = double(B * T * A) / secs, mfu = step_flops / secs / peak;

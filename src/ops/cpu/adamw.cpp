@@ -10,7 +10,7 @@ namespace shog::ops {
 // handed to the float kernels, which round them to float. That keeps us within
 // an ulp or two of PyTorch per step rather than drifting apart over a run.
 void adamw_update(float* p, const float* g, float* m, float* v, int64_t n, const AdamWHyper& h, int64_t step,
-                  bool decay, float grad_scale) {
+                  bool decay, float grad_scale, bf16* p16) {
   const double lr = h.lr, b1 = h.beta1, b2 = h.beta2;
   const double bc1 = 1.0 - std::pow(b1, double(step));
   const double bc2 = 1.0 - std::pow(b2, double(step));
@@ -19,8 +19,8 @@ void adamw_update(float* p, const float* g, float* m, float* v, int64_t n, const
   const float keep = decay ? float(1.0 - lr * double(h.weight_decay)) : 1.0f;
   const float beta1 = h.beta1, beta2 = h.beta2, one_m_b1 = float(1.0 - b1), one_m_b2 = float(1.0 - b2);
   const float eps = h.eps;
-#pragma omp parallel for simd schedule(static)
-  for (int64_t i = 0; i < n; i++) {
+  // Two copies of the loop so the common one carries no per-element branch.
+  auto update = [&](int64_t i) {
     const float gi = g[i] * grad_scale;
     const float mi = m[i] * beta1 + one_m_b1 * gi;
     const float vi = v[i] * beta2 + one_m_b2 * (gi * gi);
@@ -28,6 +28,16 @@ void adamw_update(float* p, const float* g, float* m, float* v, int64_t n, const
     v[i] = vi;
     const float denom = std::sqrt(vi) / bc2_sqrt + eps;
     p[i] = p[i] * keep - step_size * (mi / denom);
+  };
+  if (p16) {
+#pragma omp parallel for simd schedule(static)
+    for (int64_t i = 0; i < n; i++) {
+      update(i);
+      p16[i] = f32_to_bf16(p[i]);
+    }
+  } else {
+#pragma omp parallel for simd schedule(static)
+    for (int64_t i = 0; i < n; i++) update(i);
   }
 }
 
