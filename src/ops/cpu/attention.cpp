@@ -40,6 +40,24 @@ constexpr int64_t kBc = 64;  // key/value rows per tile
 
 inline float softmax_exp(float x) { return exp_nonpositive(x); }
 
+// D[g*T + t] = rowsum(dO * O) for every query head g of kv head kvh in batch
+// b: the softmax-backward term of FlashAttention-2, shared by both backwards.
+inline void rowsum_dout_out(float* D, const float* out, const float* dout, int64_t b, int64_t kvh, int64_t group,
+                            int64_t T, int64_t H, int64_t hd) {
+  for (int64_t g = 0; g < group; ++g) {
+    const int64_t h = kvh * group + g;
+    for (int64_t t = 0; t < T; ++t) {
+      const float* o = out + ((b * T + t) * H + h) * hd;
+      const float* go = dout + ((b * T + t) * H + h) * hd;
+      float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
+      for (int64_t d = 0; d < hd; ++d) acc += o[d] * go[d];
+      D[g * T + t] = acc;
+    }
+  }
+}
+
+
 // Per-thread scratch that grows once to the largest shape seen, so repeated
 // calls do not allocate.
 float* thread_scratch(size_t n) {
@@ -181,17 +199,7 @@ void backward_generic(float* dq, float* dk, float* dv, const float* dout, const 
       const int64_t b = u / KVH, kvh = u % KVH;
       const int64_t kv_off = b * T * s.kv_stride + kvh * hd;
 
-      for (int64_t g = 0; g < group; ++g) {
-        const int64_t h = kvh * group + g;
-        for (int64_t t = 0; t < T; ++t) {
-          const float* o = out + ((b * T + t) * H + h) * hd;
-          const float* go = dout + ((b * T + t) * H + h) * hd;
-          float acc = 0.0f;
-#pragma omp simd reduction(+ : acc)
-          for (int64_t d = 0; d < hd; ++d) acc += o[d] * go[d];
-          D[g * T + t] = acc;
-        }
-      }
+      rowsum_dout_out(D, out, dout, b, kvh, group, T, H, hd);
 
       for (int64_t k0 = 0; k0 < T; k0 += kBc) {
         const int64_t cols = std::min(kBc, T - k0);
@@ -504,17 +512,7 @@ void backward_vec(float* dq, float* dk, float* dv, const float* dout, const floa
       const int64_t b = u / KVH, kvh = u % KVH;
       const int64_t kv_off = b * T * s.kv_stride + kvh * hd;
 
-      for (int64_t g = 0; g < group; ++g) {
-        const int64_t h = kvh * group + g;
-        for (int64_t t = 0; t < T; ++t) {
-          const float* o = out + ((b * T + t) * H + h) * hd;
-          const float* go = dout + ((b * T + t) * H + h) * hd;
-          float acc = 0.0f;
-#pragma omp simd reduction(+ : acc)
-          for (int64_t d = 0; d < hd; ++d) acc += o[d] * go[d];
-          D[g * T + t] = acc;
-        }
-      }
+      rowsum_dout_out(D, out, dout, b, kvh, group, T, H, hd);
 
       for (int64_t k0 = 0; k0 < T; k0 += kBc) {
         const int64_t cols = std::min(kBc, T - k0);
