@@ -6,16 +6,9 @@
 # tokenizers library @lenml/tokenizers (a fork of transformers.js), installed
 # into a temporary directory; and the commands fail cleanly on bad input.
 # Usage: export_hf_test.sh <shoggoth binary> <source dir>
-set -euo pipefail
-SHOG=$1
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-export OMP_NUM_THREADS=2
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "$0")/common.sh"
 
-cat /usr/share/common-licenses/GPL-3 /usr/share/common-licenses/Apache-2.0 > "$W/corpus.txt"
-"$SHOG" tokenizer train --input "$W/corpus.txt" --vocab-size 512 --out "$W/tok.json" 2>/dev/null
-"$SHOG" data prepare --tokenizer "$W/tok.json" --input "$W/corpus.txt" --out "$W/shards" --val-fraction 0.1 >/dev/null 2>&1
+tiny_data /usr/share/common-licenses/GPL-3 /usr/share/common-licenses/Apache-2.0
 "$SHOG" pretrain --preset tiny --vocab 512 --train "$W/shards/train_000.bin" --tokenizer "$W/tok.json" \
   --batch-size 2 --seq-len 32 --steps 2 --warmup-steps 1 --ckpt-every 100 --progress false --out-dir "$W/run" >/dev/null 2>&1
 M="$W/run/step_000002"

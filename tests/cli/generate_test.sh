@@ -11,17 +11,9 @@
 #  - chat: streamed replies, /save writes the conversation as JSON, /reset,
 #    and end of input exits cleanly.
 # Usage: generate_test.sh <shoggoth binary> <source dir>
-set -euo pipefail
-SHOG=$1
-SRC=$2
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-export OMP_NUM_THREADS=2
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "$0")/common.sh"
 
-cat /usr/share/common-licenses/GPL-3 > "$W/corpus.txt"
-"$SHOG" tokenizer train --input "$W/corpus.txt" --vocab-size 512 --out "$W/tok.json" 2>/dev/null
-"$SHOG" data prepare --tokenizer "$W/tok.json" --input "$W/corpus.txt" --out "$W/shards" --val-fraction 0.1 2>/dev/null
+tiny_data /usr/share/common-licenses/GPL-3
 "$SHOG" pretrain --preset tiny --vocab 512 --train "$W/shards/train_000.bin" --batch-size 4 --seq-len 64 --steps 30 \
   --warmup-steps 2 --lr 1e-2 --ckpt-every 100 --progress false --out-dir "$W/run" > /dev/null
 M="$W/run/step_000030"

@@ -6,18 +6,10 @@
 #  - a NaN loss stops the run and leaves the previous checkpoint intact;
 #  - checkpoints are HF-shaped (model.safetensors + config.json) and a loss plot exists.
 # Usage: pretrain_test.sh <shoggoth binary> <source dir>
-set -euo pipefail
-SHOG=$1
-SRC=$2
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-export OMP_NUM_THREADS=2
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "$0")/common.sh"
 
 # A small corpus from text that ships with every Debian system.
-cat /usr/share/common-licenses/GPL-3 /usr/share/common-licenses/Apache-2.0 > "$W/corpus.txt"
-"$SHOG" tokenizer train --input "$W/corpus.txt" --vocab-size 512 --out "$W/tok.json" 2>/dev/null
-"$SHOG" data prepare --tokenizer "$W/tok.json" --input "$W/corpus.txt" --out "$W/shards" --val-fraction 0.1 2>/dev/null
+tiny_data /usr/share/common-licenses/GPL-3 /usr/share/common-licenses/Apache-2.0
 ls "$W/shards"
 
 common=(--preset tiny --vocab 512 --train "$W/shards/train_000.bin" --val "$W/shards/val_000.bin"
