@@ -4,6 +4,9 @@
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET=60] [TARGET...]
 #   SHOG_FUZZ_BUILD=build-fuzz  build directory (default build-fuzz)
+#   SHOG_FUZZ_SEED=N            fixed libFuzzer seed (default: random)
+#   SHOG_FUZZ_RUNS=N            stop after N inputs as well; with a fixed seed
+#                               this makes a run repeatable, as CI needs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
@@ -26,7 +29,10 @@ for t in "${targets[@]}"; do
   echo "fuzz: $t for ${secs}s"
   # A crashing input is kept as $build/crash-* for reproduction.
   set +e
-  "$build/$t" -max_total_time="$secs" -max_len=4096 -timeout=10 -rss_limit_mb=4096 \
+  extra=()
+  [ -n "${SHOG_FUZZ_SEED:-}" ] && extra+=(-seed="$SHOG_FUZZ_SEED")
+  [ -n "${SHOG_FUZZ_RUNS:-}" ] && extra+=(-runs="$SHOG_FUZZ_RUNS")
+  "$build/$t" "${extra[@]}" -max_total_time="$secs" -max_len=4096 -timeout=10 -rss_limit_mb=4096 \
     -artifact_prefix="$build/" -print_final_stats=1 "$work" >"$work.log" 2>&1
   rc=$?
   set -e

@@ -79,7 +79,7 @@ TokenizerSpec parse_hf_tokenizer_json(const json& j, const std::string& where) {
   id_of.reserve(vocab.size());
   for (auto& [text, jid] : vocab.items()) {
     int64_t id = jid.get<int64_t>();
-    SHOG_CHECK(id >= 0 && id < (1 << 30), ErrorKind::bad_input, where, "vocab id {} out of range", id);
+    check_token_id(id, vocab.size(), where);
     auto bytes = byte_level::decode(text);
     SHOG_CHECK(bytes.has_value() && !bytes->empty(), ErrorKind::unsupported, where,
                "vocab entry {:?} is not in the byte-level alphabet; only byte-level BPE is supported", text);

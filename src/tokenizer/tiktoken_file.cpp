@@ -1,6 +1,7 @@
 // tiktoken's rank files. A rank is both the token id and its merge priority
 // (MergeOrder::ranks), and a pre-token that is a whole token is emitted
 // directly, as tiktoken does.
+#include <algorithm>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -13,8 +14,15 @@ namespace shog {
 
 using nlohmann::json;
 
-static void put_rank(TokenizerSpec& s, std::string bytes, int64_t rank, const std::string& where) {
-  SHOG_CHECK(rank >= 0 && rank < (1 << 30), ErrorKind::bad_input, where, "rank {} out of range", rank);
+void check_token_id(int64_t id, size_t entries, const std::string& where) {
+  SHOG_CHECK(id >= 0 && id < kMaxVocabSize && id < int64_t(entries) + kMaxTokenIdGap, ErrorKind::bad_input, where,
+             "token id {} out of range (the file has {} entries; ids may exceed that by at most {})", id, entries,
+             kMaxTokenIdGap);
+}
+
+// `entries` bounds the ranks: see check_token_id.
+static void put_rank(TokenizerSpec& s, std::string bytes, int64_t rank, size_t entries, const std::string& where) {
+  check_token_id(rank, entries, where);
   if (size_t(rank) >= s.tokens.size()) {
     s.tokens.resize(rank + 1);
     s.present.resize(rank + 1);
@@ -50,6 +58,7 @@ TokenizerSpec parse_tiktoken_file(std::string_view content, const std::string& w
                 "cannot tell the encoding from the file name (the split pattern is not stored in a .tiktoken file); "
                 "name it after its encoding: r50k_base, p50k_base, cl100k_base or o200k_base");
   }
+  size_t entries = size_t(std::count(content.begin(), content.end(), '\n')) + 1;
   size_t line_no = 0, pos = 0;
   std::string bytes;
   while (pos < content.size()) {
@@ -72,7 +81,7 @@ TokenizerSpec parse_tiktoken_file(std::string_view content, const std::string& w
       SHOG_CHECK(c >= '0' && c <= '9', ErrorKind::bad_input, loc, "rank is not a number");
       rank = rank * 10 + (c - '0');
     }
-    put_rank(s, bytes, rank, loc);
+    put_rank(s, bytes, rank, entries, loc);
   }
   SHOG_CHECK(!s.tokens.empty(), ErrorKind::bad_input, where, "no ranks in file");
   return s;
@@ -88,6 +97,8 @@ TokenizerSpec parse_js_tiktoken_ranks(const json& j, const std::string& where) {
   s.whole_piece_shortcut = true;
   s.pattern = j.at("pat_str").get<std::string>();
   const std::string& ranks = j.at("bpe_ranks").get_ref<const std::string&>();
+  // Every token takes at least two base64 characters and a space.
+  size_t entries = ranks.size() / 3 + 1;
   size_t pos = 0, line_no = 0;
   std::string bytes;
   while (pos < ranks.size()) {
@@ -114,7 +125,7 @@ TokenizerSpec parse_js_tiktoken_ranks(const json& j, const std::string& where) {
       b = e;
       if (tok.empty()) continue;
       SHOG_CHECK(base64_decode(tok, bytes) && !bytes.empty(), ErrorKind::bad_input, loc, "token is not valid base64");
-      put_rank(s, bytes, rank++, loc);
+      put_rank(s, bytes, rank++, entries, loc);
     }
   }
   SHOG_CHECK(!s.tokens.empty(), ErrorKind::bad_input, where, "no ranks in bpe_ranks");

@@ -39,8 +39,7 @@ Tokenizer Tokenizer::from_spec(TokenizerSpec spec, const std::string& where) {
   }
   d->vocab_size = d->model.size();
   for (auto& t : d->added) {
-    SHOG_CHECK(t.id >= 0 && t.id < (1 << 30), ErrorKind::bad_input, where, "added token {:?} has id {} out of range",
-               t.text, t.id);
+    check_token_id(t.id, d->model.size() + d->added.size(), fmt::format("{}: added token {:?}", where, t.text));
     SHOG_CHECK(!t.text.empty(), ErrorKind::bad_input, where, "added token {} has empty text", t.id);
     d->vocab_size = std::max(d->vocab_size, t.id + 1);
   }

@@ -27,6 +27,14 @@ TokenizerSpec parse_js_tiktoken_ranks(const nlohmann::json& j, const std::string
 bool is_hf_tokenizer_json(const nlohmann::json& j);
 TokenizerSpec parse_hf_tokenizer_json(const nlohmann::json& j, const std::string& where);
 
+// Token ids index dense tables, so an id far beyond the number of entries a
+// file declares would make a corrupt file allocate gigabytes. Ids may leave
+// gaps (real vocabularies do), but at most kMaxTokenIdGap past the count of
+// entries, and never beyond kMaxVocabSize. Throws bad_input naming `where`.
+constexpr int64_t kMaxTokenIdGap = 1 << 16;
+constexpr int64_t kMaxVocabSize = 1 << 24;
+void check_token_id(int64_t id, size_t entries, const std::string& where);
+
 // Standard base64 (RFC 4648, with padding). decode returns false on bad input.
 bool base64_decode(std::string_view in, std::string& out);
 std::string base64_encode(std::string_view in);

@@ -134,6 +134,11 @@ TEST(Tokenizer, CorruptFilesAreRefusedWithFileAndProblem) {
   write_file_atomic(d / "cl100k_base.tiktoken", "IQ== 0\n!!!! 1\n");
   expect_bad_file(d / "cl100k_base.tiktoken", ":2");
 
+  // A rank far past the number of entries must be refused, not allocated
+  // (libFuzzer found this one: it asked for a 785-million-entry table).
+  write_file_atomic(d / "r50k_base.tiktoken", "IQ== 785357251\n\n");
+  expect_bad_file(d / "r50k_base.tiktoken", "out of range");
+
   write_file_atomic(d / "mystery.tiktoken", "IQ== 0\n");
   expect_bad_file(d / "mystery.tiktoken", "file name");
 
