@@ -29,6 +29,8 @@
 
 namespace shog {
 
+class LoraAdapter;
+
 class Transformer {
  public:
   explicit Transformer(const ModelConfig& cfg, DType compute = DType::f32);
@@ -86,10 +88,13 @@ class Transformer {
   // token is outside the vocabulary, a sequence would pass max_seq, or the
   // cache has no room (then nothing is written and no length changes).
   // Reads no saved activations: it may interleave with forward().
+  // `adapter` (optional) is a LoRA adapter of this base applied to this
+  // entry's rows only, so requests for different adapters share one batch.
   struct CachedTokens {
     KvSeqId seq;
     std::span<const int32_t> tokens;
     bool all_logits = false;
+    const LoraAdapter* adapter = nullptr;
   };
   void forward_cached(KvBlockPool& kv, std::span<const CachedTokens> batch, float* logits);
   static int64_t cached_logit_rows(std::span<const CachedTokens> batch);
