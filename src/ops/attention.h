@@ -11,6 +11,7 @@
 // Backward accumulates into dq, dk, dv (same strides as q, k, v).
 #pragma once
 #include <cstdint>
+#include <span>
 
 namespace shog::ops {
 
@@ -23,5 +24,17 @@ void attention_forward(float* out, float* lse, const float* q, const float* k, c
                        const AttentionShape& s);
 void attention_backward(float* dq, float* dk, float* dv, const float* dout, const float* out, const float* lse,
                         const float* q, const float* k, const float* v, const AttentionShape& s);
+
+// Packed rows (sequence packing for SFT): each row of T tokens holds several
+// independent samples back to back. seg_lens lists the samples' lengths, row
+// after row; each row's lengths must sum to T. A token attends only to
+// earlier tokens of its own sample, so nothing crosses a sample boundary.
+// lse is laid out per sample ([H, len] from offset H * its first token),
+// which is what attention_backward_packed reads; same total size.
+void attention_forward_packed(float* out, float* lse, const float* q, const float* k, const float* v,
+                              const AttentionShape& s, std::span<const int32_t> seg_lens);
+void attention_backward_packed(float* dq, float* dk, float* dv, const float* dout, const float* out,
+                               const float* lse, const float* q, const float* k, const float* v,
+                               const AttentionShape& s, std::span<const int32_t> seg_lens);
 
 }  // namespace shog::ops

@@ -26,6 +26,7 @@ struct Problem {
   AttentionShape s;
   std::vector<float> qkv, dqkv;  // fused storage, or q|k|v back to back
   float *q, *k, *v, *dq, *dk, *dv;
+  std::vector<int64_t> first_key;  // packed: first key token t may see, per b*T+t (empty: 0)
 
   explicit Problem(const Layout& l, uint32_t seed) : L(l) {
     const int64_t row = (l.H + 2 * l.KVH) * l.hd + l.pad;
@@ -56,6 +57,7 @@ struct Problem {
   double Q(int64_t b, int64_t t, int64_t h, int64_t d) const { return q[(b * L.T + t) * s.q_stride + h * L.hd + d]; }
   double K(int64_t b, int64_t t, int64_t h, int64_t d) const { return k[(b * L.T + t) * s.kv_stride + h * L.hd + d]; }
   double V(int64_t b, int64_t t, int64_t h, int64_t d) const { return v[(b * L.T + t) * s.kv_stride + h * L.hd + d]; }
+  int64_t j0(int64_t b, int64_t t) const { return first_key.empty() ? 0 : first_key[size_t(b * L.T + t)]; }
 };
 
 // Naive attention in double, [B, T, H, hd] out and [B, H, T] lse.
@@ -70,16 +72,17 @@ void reference_forward(const Problem& p, std::vector<double>& out, std::vector<d
     for (int64_t h = 0; h < L.H; ++h)
       for (int64_t t = 0; t < L.T; ++t) {
         double mx = -INFINITY;
-        for (int64_t j = 0; j <= t; ++j) {
+        const int64_t j0 = p.j0(b, t);
+        for (int64_t j = j0; j <= t; ++j) {
           double acc = 0;
           for (int64_t d = 0; d < L.hd; ++d) acc += p.Q(b, t, h, d) * p.K(b, j, h / group, d);
           sc[size_t(j)] = acc * scale;
           mx = std::max(mx, sc[size_t(j)]);
         }
         double sum = 0;
-        for (int64_t j = 0; j <= t; ++j) sum += std::exp(sc[size_t(j)] - mx);
+        for (int64_t j = j0; j <= t; ++j) sum += std::exp(sc[size_t(j)] - mx);
         lse[size_t((b * L.H + h) * L.T + t)] = mx + std::log(sum);
-        for (int64_t j = 0; j <= t; ++j) {
+        for (int64_t j = j0; j <= t; ++j) {
           const double pr = std::exp(sc[size_t(j)] - mx) / sum;
           for (int64_t d = 0; d < L.hd; ++d)
             out[size_t(((b * L.T + t) * L.H + h) * L.hd + d)] += pr * p.V(b, j, h / group, d);
@@ -103,24 +106,25 @@ void reference_backward(const Problem& p, const std::vector<double>& dout, std::
       const int64_t kh = h / group;
       for (int64_t t = 0; t < L.T; ++t) {
         double mx = -INFINITY;
-        for (int64_t j = 0; j <= t; ++j) {
+        const int64_t j0 = p.j0(b, t);
+        for (int64_t j = j0; j <= t; ++j) {
           double acc = 0;
           for (int64_t d = 0; d < L.hd; ++d) acc += p.Q(b, t, h, d) * p.K(b, j, kh, d);
           pr[size_t(j)] = acc * scale;
           mx = std::max(mx, pr[size_t(j)]);
         }
         double sum = 0;
-        for (int64_t j = 0; j <= t; ++j) sum += (pr[size_t(j)] = std::exp(pr[size_t(j)] - mx));
+        for (int64_t j = j0; j <= t; ++j) sum += (pr[size_t(j)] = std::exp(pr[size_t(j)] - mx));
         const double* go = dout.data() + ((b * L.T + t) * L.H + h) * L.hd;
         double pdp = 0;
-        for (int64_t j = 0; j <= t; ++j) {
+        for (int64_t j = j0; j <= t; ++j) {
           pr[size_t(j)] /= sum;
           double acc = 0;
           for (int64_t d = 0; d < L.hd; ++d) acc += go[d] * p.V(b, j, kh, d);
           dp[size_t(j)] = acc;
           pdp += pr[size_t(j)] * acc;
         }
-        for (int64_t j = 0; j <= t; ++j) {
+        for (int64_t j = j0; j <= t; ++j) {
           const double ds = pr[size_t(j)] * (dp[size_t(j)] - pdp) * scale;
           for (int64_t d = 0; d < L.hd; ++d) {
             g[at(p.q, b, t, h, p.s.q_stride) + size_t(d)] += ds * p.K(b, j, kh, d);
@@ -213,6 +217,46 @@ TEST(Attention, BackwardMatchesNaiveHead128) { expect_backward_matches({1, 70, 2
 TEST(Attention, BackwardMatchesNaiveOddHeadSize) { expect_backward_matches({1, 67, 2, 2, 24}, 16); }
 TEST(Attention, BackwardMatchesNaiveWideHead) { expect_backward_matches({1, 70, 2, 1, 144}, 20); }
 TEST(Attention, BackwardWritesFusedQkvViews) { expect_backward_matches({2, 75, 4, 2, 64, true, 5}, 17); }
+
+// Packed rows: samples back to back in a row must not see each other. The
+// reference masks keys before each token's sample start; segments longer
+// than a tile and a row of one sample check the tiling and the bookkeeping.
+TEST(Attention, PackedSamplesDoNotAttendAcrossBoundaries) {
+  for (const Layout& l : {Layout{2, 150, 4, 2, 64}, Layout{1, 40, 2, 1, 24, true, 3}}) {
+    Problem p(l, 31);
+    std::vector<int32_t> segs = l.T == 150 ? std::vector<int32_t>{5, 70, 1, 74, 150}
+                                           : std::vector<int32_t>{13, 27};
+    int64_t g = 0;
+    for (int32_t len : segs)
+      for (int32_t i = 0; i < len; ++i, ++g) p.first_key.push_back(g % l.T - i);
+    std::vector<float> out(size_t(l.B * l.T * l.H * l.hd)), lse(size_t(l.B * l.H * l.T));
+    attention_forward_packed(out.data(), lse.data(), p.q, p.k, p.v, p.s, segs);
+    std::vector<double> ro, rl;
+    reference_forward(p, ro, rl);
+    double fwd_err = 0;
+    for (size_t i = 0; i < ro.size(); ++i) fwd_err = std::max(fwd_err, std::abs(ro[i] - out[i]));
+    EXPECT_LT(fwd_err, 2e-5);
+
+    const auto dout = random_vec(out.size(), 32);
+    attention_backward_packed(p.dq, p.dk, p.dv, dout.data(), out.data(), lse.data(), p.q, p.k, p.v, p.s, segs);
+    std::vector<double> gr;
+    reference_backward(p, std::vector<double>(dout.begin(), dout.end()), gr);
+    double bwd_err = 0;
+    for (size_t i = 0; i < gr.size(); ++i) bwd_err = std::max(bwd_err, std::abs(gr[i] - p.dqkv[i]));
+    EXPECT_LT(bwd_err, 1e-4);
+
+    // The unpacked kernel on the same data differs: the mask matters.
+    std::vector<float> plain(out.size()), plse(lse.size());
+    attention_forward(plain.data(), plse.data(), p.q, p.k, p.v, p.s);
+    double diff = 0;
+    for (size_t i = 0; i < out.size(); ++i) diff = std::max(diff, double(std::abs(plain[i] - out[i])));
+    EXPECT_GT(diff, 1e-2);
+  }
+  Problem p({1, 10, 2, 1, 8}, 33);
+  std::vector<float> out(160), lse(20);
+  std::vector<int32_t> bad{4, 4};  // covers 8 of 10 tokens
+  EXPECT_THROW(attention_forward_packed(out.data(), lse.data(), p.q, p.k, p.v, p.s, bad), Error);
+}
 
 TEST(Attention, BackwardIsDeterministicAcrossRuns) {
   // A race on dk/dv between query heads of one group would show up as

@@ -651,4 +651,44 @@ void attention_backward(float* dq, float* dk, float* dv, const float* dout, cons
   dispatch_bwd<1>(dq, dk, dv, dout, out, lse, q, k, v, s);
 }
 
+// Each segment is a B = 1 attention over a view of the buffers: its tokens
+// are consecutive in every layout, so only the base pointers move. Segments
+// are short (SFT samples), so each call still has H x tiles units of work.
+template <typename Fn>
+static void for_each_segment(const AttentionShape& s, std::span<const int32_t> seg_lens, Fn&& fn) {
+  check_shape(s);
+  int64_t row = 0, in_row = 0, g = 0;  // g: first token of the segment in [B*T]
+  for (int32_t len : seg_lens) {
+    SHOG_CHECK(len > 0 && in_row + len <= s.T && row < s.B, ErrorKind::invalid_argument, "attention",
+               "segment lengths do not tile the rows (row {}, length {}, T={})", row, len, s.T);
+    AttentionShape one = s;
+    one.B = 1;
+    one.T = len;
+    fn(one, g);
+    g += len;
+    in_row += len;
+    if (in_row == s.T) ++row, in_row = 0;
+  }
+  SHOG_CHECK(row == s.B && in_row == 0, ErrorKind::invalid_argument, "attention",
+             "segment lengths cover {} of {} rows", row, s.B);
+}
+
+void attention_forward_packed(float* out, float* lse, const float* q, const float* k, const float* v,
+                              const AttentionShape& s, std::span<const int32_t> seg_lens) {
+  for_each_segment(s, seg_lens, [&](const AttentionShape& one, int64_t g) {
+    dispatch_fwd<1>(out + g * s.H * s.hd, lse + g * s.H, q + g * s.q_stride, k + g * s.kv_stride,
+                    v + g * s.kv_stride, one);
+  });
+}
+
+void attention_backward_packed(float* dq, float* dk, float* dv, const float* dout, const float* out,
+                               const float* lse, const float* q, const float* k, const float* v,
+                               const AttentionShape& s, std::span<const int32_t> seg_lens) {
+  for_each_segment(s, seg_lens, [&](const AttentionShape& one, int64_t g) {
+    const int64_t o = g * s.H * s.hd;
+    dispatch_bwd<1>(dq + g * s.q_stride, dk + g * s.kv_stride, dv + g * s.kv_stride, dout + o, out + o,
+                    lse + g * s.H, q + g * s.q_stride, k + g * s.kv_stride, v + g * s.kv_stride, one);
+  });
+}
+
 }  // namespace shog::ops
