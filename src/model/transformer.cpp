@@ -184,8 +184,19 @@ static ops::AttentionShape attention_shape(const ModelConfig& c, int64_t B, int6
   return {B, T, c.n_head, c.n_kv_head, c.head_dim(), c.qkv_dim(), c.qkv_dim()};
 }
 
-void Transformer::forward(const int32_t* tokens, int64_t B, int64_t T) {
+void Transformer::forward(const int32_t* tokens, int64_t B, int64_t T, std::span<const int32_t> seg_lens) {
   ensure_activations(B, T);
+  // Packed rows: positions restart at each sample, attention stays inside it.
+  seg_lens_.assign(seg_lens.begin(), seg_lens.end());
+  const int32_t* pos = nullptr;
+  if (!seg_lens_.empty()) {
+    positions_.clear();
+    for (int32_t len : seg_lens_)
+      for (int32_t i = 0; i < len; ++i) positions_.push_back(i);
+    SHOG_CHECK(int64_t(positions_.size()) == B * T, ErrorKind::invalid_argument, "forward",
+               "segment lengths sum to {}, not B*T = {}", positions_.size(), B * T);
+    pos = positions_.data();
+  }
   const int64_t N = B * T, C = cfg_.d_model, F = cfg_.ffn_hidden, hd = cfg_.head_dim(), H = cfg_.n_head;
   for (int64_t i = 0; i < N; ++i)
     SHOG_CHECK(tokens[i] >= 0 && tokens[i] < cfg_.vocab, ErrorKind::bad_input, "forward",
@@ -207,11 +218,15 @@ void Transformer::forward(const int32_t* tokens, int64_t B, int64_t T) {
     ops::rmsnorm_forward(la.attn_norm, la.attn_rstd, x, lw.attn_norm, N, C, cfg_.norm_eps);
     to16(la.attn_norm, la.attn_norm16, N * C);
     linear_forward(la.attn_norm, la.attn_norm16, lw.wqkv, la.qkv, N, C, cfg_.qkv_dim(), false);
-    ops::rope_forward(la.qkv, rope_cos_.data(), rope_sin_.data(), nullptr, B, T, H, hd, cfg_.qkv_dim());
-    ops::rope_forward(la.qkv + H * hd, rope_cos_.data(), rope_sin_.data(), nullptr, B, T, cfg_.n_kv_head, hd,
+    ops::rope_forward(la.qkv, rope_cos_.data(), rope_sin_.data(), pos, B, T, H, hd, cfg_.qkv_dim());
+    ops::rope_forward(la.qkv + H * hd, rope_cos_.data(), rope_sin_.data(), pos, B, T, cfg_.n_kv_head, hd,
                       cfg_.qkv_dim());
     auto s = attention_shape(cfg_, B, T);
-    ops::attention_forward(la.attn_out, la.lse, la.qkv, la.qkv + H * hd, la.qkv + (H + cfg_.n_kv_head) * hd, s);
+    const float *q = la.qkv, *k = la.qkv + H * hd, *v = la.qkv + (H + cfg_.n_kv_head) * hd;
+    if (seg_lens_.empty())
+      ops::attention_forward(la.attn_out, la.lse, q, k, v, s);
+    else
+      ops::attention_forward_packed(la.attn_out, la.lse, q, k, v, s, seg_lens_);
     to16(la.attn_out, la.attn_out16, N * C);
     // Residual add fused into the GEMM: resid_mid = x, then += attn_out Wo^T.
     std::memcpy(la.resid_mid, x, size_t(N * C) * sizeof(float));
@@ -306,10 +321,15 @@ void Transformer::backward() {
     linear_backward(a.dres, la.attn_out, la.attn_out16, lw.wo, a.dattn, lg.wo, N, H * hd, C);
     zero(a.dqkv, N * QKV);
     auto s = attention_shape(cfg_, B, T);
-    ops::attention_backward(a.dqkv, a.dqkv + H * hd, a.dqkv + (H + KVH) * hd, a.dattn, la.attn_out, la.lse, la.qkv,
-                            la.qkv + H * hd, la.qkv + (H + KVH) * hd, s);
-    ops::rope_backward(a.dqkv, rope_cos_.data(), rope_sin_.data(), nullptr, B, T, H, hd, QKV);
-    ops::rope_backward(a.dqkv + H * hd, rope_cos_.data(), rope_sin_.data(), nullptr, B, T, KVH, hd, QKV);
+    float *dq = a.dqkv, *dk = a.dqkv + H * hd, *dv = a.dqkv + (H + KVH) * hd;
+    const float *q = la.qkv, *k = la.qkv + H * hd, *v = la.qkv + (H + KVH) * hd;
+    if (seg_lens_.empty())
+      ops::attention_backward(dq, dk, dv, a.dattn, la.attn_out, la.lse, q, k, v, s);
+    else
+      ops::attention_backward_packed(dq, dk, dv, a.dattn, la.attn_out, la.lse, q, k, v, s, seg_lens_);
+    const int32_t* pos = seg_lens_.empty() ? nullptr : positions_.data();
+    ops::rope_backward(a.dqkv, rope_cos_.data(), rope_sin_.data(), pos, B, T, H, hd, QKV);
+    ops::rope_backward(a.dqkv + H * hd, rope_cos_.data(), rope_sin_.data(), pos, B, T, KVH, hd, QKV);
     zero(a.dnorm, N * C);
     linear_backward(a.dqkv, la.attn_norm, la.attn_norm16, lw.wqkv, a.dnorm, lg.wqkv, N, C, QKV);
     ops::rmsnorm_backward(a.dres, norm_grad(lg.attn_norm), a.dnorm, a.resid[size_t(l)], lw.attn_norm, la.attn_rstd,

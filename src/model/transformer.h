@@ -60,7 +60,11 @@ class Transformer {
 
   // Body forward: embeddings through the final norm, saving activations.
   // T <= max_seq. Allocates the activation arena when (B, T) changes.
-  void forward(const int32_t* tokens, int64_t B, int64_t T);
+  // seg_lens (optional) packs several samples into each row: their lengths,
+  // row after row, each row summing to T. Each sample then gets positions
+  // from 0 and attends only to itself (ops::attention_forward_packed), so a
+  // packed sample computes exactly what it would alone.
+  void forward(const int32_t* tokens, int64_t B, int64_t T, std::span<const int32_t> seg_lens = {});
   int64_t batch() const { return B_; }
   int64_t seq() const { return T_; }
   const float* hidden() const;   // [B*T, C], after the final norm
@@ -124,6 +128,7 @@ class Transformer {
   int64_t B_ = 0, T_ = 0;
   const int32_t* tokens_ = nullptr;
   std::vector<int32_t> tokens_copy_;
+  std::vector<int32_t> seg_lens_, positions_;  // packed rows of the last forward()
   struct DecodeScratch;  // buffers of forward_cached, grown to the largest batch seen
   std::shared_ptr<DecodeScratch> decode_;
 };
