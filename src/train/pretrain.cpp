@@ -8,13 +8,11 @@
 #include "train/pretrain.h"
 
 #include <omp.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 #include <nlohmann/json.hpp>
 
@@ -25,8 +23,8 @@
 #include "ops/gemm_peak.h"
 #include "train/adamw_optimizer.h"
 #include "train/checkpoint.h"
-#include "train/loss_plot.h"
 #include "train/lr_schedule.h"
+#include "train/run_log.h"
 
 namespace fs = std::filesystem;
 
@@ -125,37 +123,9 @@ void PretrainConfig::validate() const {
   need(seq_len <= m.max_seq, "train.seq_len", fmt::format("{} exceeds model.max_seq {}", seq_len, m.max_seq));
 }
 
-// Keeps metrics.jsonl consistent with a resumed run: drops lines past the
-// checkpoint's step, which the resumed run will write again.
-static std::vector<nlohmann::json> load_metrics(const std::string& path, int64_t upto) {
-  std::vector<nlohmann::json> out;
-  if (!file_exists(path)) return out;
-  std::ifstream in(path);
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty()) continue;
-    try {
-      auto j = nlohmann::json::parse(line);
-      if (j.value("step", int64_t(0)) <= upto) out.push_back(j);
-    } catch (...) {  // a torn last line from a crash: drop it
-    }
-  }
-  return out;
-}
-
-static void write_plot(const std::string& out_dir, const std::vector<nlohmann::json>& metrics) {
-  PlotSeries tr{"train loss", "#1f77b4", {}}, va{"validation loss", "#d62728", {}};
-  for (auto& m : metrics) {
-    if (m.contains("loss")) tr.points.push_back({m["step"].get<double>(), m["loss"].get<double>()});
-    if (m.contains("val_loss")) va.points.push_back({m["step"].get<double>(), m["val_loss"].get<double>()});
-  }
-  write_svg_plot(out_dir + "/loss.svg", "shoggoth pretrain", "step", "cross-entropy (nats/token)", {tr, va});
-}
-
-static std::string fmt_eta(double s) {
-  if (!(s >= 0) || s > 1e7) return "--:--";
-  int t = int(s + 0.5);
-  return t >= 3600 ? fmt::format("{}:{:02d}:{:02d}", t / 3600, t / 60 % 60, t % 60)
-                   : fmt::format("{:02d}:{:02d}", t / 60, t % 60);
+static void write_plot(const std::string& out_dir, const std::vector<nlohmann::json>& rows) {
+  plot_metrics(out_dir + "/loss.svg", "shoggoth pretrain", "cross-entropy (nats/token)", rows,
+               {{"loss", "train loss", "#1f77b4"}, {"val_loss", "validation loss", "#d62728"}});
 }
 
 PretrainResult run_pretrain(const PretrainConfig& cfg, bool resume) {
@@ -182,7 +152,6 @@ PretrainResult run_pretrain(const PretrainConfig& cfg, bool resume) {
   make_dirs(cfg.out_dir);
   const std::string metrics_path = cfg.out_dir + "/metrics.jsonl";
   int64_t start = 0;
-  std::vector<nlohmann::json> metrics;
   if (resume) {
     std::string dir = latest_checkpoint(cfg.out_dir);
     SHOG_CHECK(!dir.empty(), ErrorKind::invalid_argument, cfg.out_dir, "--resume given but there is no checkpoint here");
@@ -195,16 +164,12 @@ PretrainResult run_pretrain(const PretrainConfig& cfg, bool resume) {
     }
     SHOG_CHECK(state.value("dtype", cfg.dtype) == cfg.dtype, ErrorKind::invalid_argument, "train.dtype",
                "the checkpoint was trained with {}, not {}", state.value("dtype", ""), cfg.dtype);
-    metrics = load_metrics(metrics_path, start);
-    std::string text;
-    for (auto& m : metrics) text += m.dump() + "\n";
-    write_file_atomic(metrics_path, text);
     std::fprintf(stderr, "resuming from %s at step %lld\n", dir.c_str(), (long long)start);
   } else {
     SHOG_CHECK(latest_checkpoint(cfg.out_dir).empty(), ErrorKind::invalid_argument, cfg.out_dir,
                "already holds a checkpoint; pass --resume to continue it, or choose another train.out_dir");
-    write_file_atomic(metrics_path, "");
   }
+  MetricsLog metrics(metrics_path, resume ? start : -1);
   if (!cfg.tokenizer.empty()) {
     std::error_code ec;
     fs::copy_file(cfg.tokenizer, cfg.out_dir + "/tokenizer" + fs::path(cfg.tokenizer).extension().string(),
@@ -225,10 +190,8 @@ PretrainResult run_pretrain(const PretrainConfig& cfg, bool resume) {
                (long long)mc.ffn_hidden, (long long)mc.vocab, double(mc.num_params()) / 1e6, cfg.dtype.c_str(),
                (long long)(B * T * A), cfg.dtype.c_str(), peak / 1e9);
 
-  std::ofstream mout(metrics_path, std::ios::app);
   std::vector<int32_t> inputs(size_t(B * T)), targets(size_t(B * T));
   const std::vector<float> weights(size_t(B * T), float(1.0 / double(B * T * A)));
-  const bool tty = cfg.progress && isatty(STDERR_FILENO);
   const int64_t end = cfg.stop_after > 0 ? std::min(cfg.stop_after, cfg.steps) : cfg.steps;
   PretrainResult res;
   double sum_time = 0;
@@ -238,9 +201,10 @@ PretrainResult run_pretrain(const PretrainConfig& cfg, bool resume) {
     ex.trainer_state = {{"loader", train.position()}, {"dtype", cfg.dtype}, {"seed", cfg.seed}};
     ex.config_toml = config_toml;
     res.checkpoint_dir = save_checkpoint(cfg.out_dir, step, model, opt, ex);
-    write_plot(cfg.out_dir, metrics);
+    write_plot(cfg.out_dir, metrics.rows());
   };
 
+  ProgressLine progress(cfg.steps, cfg.log_every, cfg.progress);
   for (int64_t step = start; step < end; ++step) {
     auto t0 = std::chrono::steady_clock::now();
     const double lr = sched.at(step);
@@ -260,8 +224,7 @@ PretrainResult run_pretrain(const PretrainConfig& cfg, bool resume) {
     const double tps = double(B * T * A) / secs, mfu = step_flops / secs / peak;
     nlohmann::json m = {{"step", step + 1}, {"loss", loss}, {"lr", lr}, {"grad_norm", gnorm},
                         {"tokens_per_s", tps}, {"mfu", mfu}, {"step_s", secs}};
-    metrics.push_back(m);
-    mout << m.dump() << "\n" << std::flush;
+    metrics.append(m);
     res.final_train_loss = loss;
 
     if (val && ((step + 1) % cfg.val_every == 0 || step + 1 == cfg.steps)) {
@@ -277,27 +240,14 @@ PretrainResult run_pretrain(const PretrainConfig& cfg, bool resume) {
       }
       res.final_val_loss = vsum / double(nb * B * T);
       nlohmann::json vm = {{"step", step + 1}, {"val_loss", res.final_val_loss}};
-      metrics.push_back(vm);
-      mout << vm.dump() << "\n" << std::flush;
+      metrics.append(vm);
     }
-    const double avg = timed ? sum_time / double(timed) : secs;
-    const double eta = avg * double(end - step - 1);
-    std::string line = fmt::format("step {:>{}}/{} | loss {:.4f} | lr {:.2e} | {:.0f} tok/s | MFU {:.1f}% | ETA {}",
-                                   step + 1, int(std::to_string(cfg.steps).size()), cfg.steps, loss, lr, tps,
-                                   100 * mfu, fmt_eta(eta));
-    if (res.final_val_loss >= 0 && metrics.back().contains("val_loss"))
-      line += fmt::format(" | val {:.4f}", res.final_val_loss);
-    if (tty) {
-      int width = 24, filled = int(double(step + 1) / double(cfg.steps) * width);
-      std::fprintf(stderr, "\r[%s%s] %s\x1b[K", std::string(size_t(filled), '#').c_str(),
-                   std::string(size_t(width - filled), '.').c_str(), line.c_str());
-    } else if (cfg.progress && ((step + 1) % cfg.log_every == 0 || step + 1 == end)) {
-      std::fprintf(stderr, "%s\n", line.c_str());
-    }
+    std::string line = fmt::format("loss {:.4f} | lr {:.2e} | {:.0f} tok/s | MFU {:.1f}%", loss, lr, tps, 100 * mfu);
+    if (metrics.rows().back().contains("val_loss")) line += fmt::format(" | val {:.4f}", res.final_val_loss);
+    progress.show(step + 1, line, secs);
     if ((step + 1) % cfg.ckpt_every == 0 || step + 1 == end) checkpoint(step + 1);
     res.steps_done = step + 1;
   }
-  if (tty) std::fprintf(stderr, "\n");
   if (timed) {
     res.tokens_per_second = double(B * T * A) / (sum_time / double(timed));
     res.mfu = step_flops / (sum_time / double(timed)) / peak;
