@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli/command.h"
+#include "cli/config_flags.h"
 #include "train/pretrain.h"
 
 namespace {
@@ -9,18 +10,15 @@ namespace {
 void setup(CLI::App& sub) {
   auto cfg = std::make_shared<shog::PretrainConfig>();
   auto fields = std::make_shared<shog::ConfigFields>();
-  auto config_path = std::make_shared<std::string>();
   auto resume = std::make_shared<bool>(false);
   cfg->register_fields(*fields);
-  sub.add_option("--config,-c", *config_path, "run configuration (TOML); flags override its keys");
   sub.add_flag("--resume", *resume, "continue from the latest checkpoint in train.out_dir");
-  fields->add_flags(sub);
+  auto load = shog::cli::bind_config(sub, fields);
   sub.footer(
       "Every TOML key is also a flag: [train] lr = 1e-3 is --train.lr 1e-3 (or --lr 1e-3).\n"
       "Writes checkpoints (safetensors + config.json), metrics.jsonl and loss.svg to train.out_dir.");
   sub.callback([=] {
-    if (!config_path->empty()) fields->load_toml(*config_path);
-    fields->apply_flags();
+    load();
     auto r = shog::run_pretrain(*cfg, *resume);
     std::printf("pretrain: %lld steps, final train loss %.4f", (long long)r.steps_done, r.final_train_loss);
     if (r.final_val_loss >= 0) std::printf(", val loss %.4f", r.final_val_loss);

@@ -1,0 +1,97 @@
+// `shoggoth reward`: train a reward model on preference pairs;
+// `shoggoth reward score`: score JSONL with one.
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "align/reward.h"
+#include "cli/command.h"
+#include "cli/config_flags.h"
+#include "core/error.h"
+#include "core/file_io.h"
+#include "data/records.h"
+
+namespace {
+
+struct ScoreArgs {
+  std::string model, data, out;
+};
+
+// Preference lines get score_chosen/score_rejected; other lines (messages or
+// prompt/completion) get score. One JSON object per input line.
+void score(const ScoreArgs& a) {
+  auto rm = shog::RewardModel::load(a.model);
+  std::string text;
+  // The first line decides: a "chosen" field means preference pairs.
+  std::ifstream in(a.data);
+  SHOG_CHECK(in, shog::ErrorKind::io, a.data, "cannot open");
+  std::string first;
+  while (first.empty() && std::getline(in, first)) {}
+  const bool pairs = first.find("\"chosen\"") != std::string::npos;
+  std::vector<shog::Messages> convs;
+  if (pairs) {
+    for (auto& p : shog::read_preferences(a.data)) {
+      auto c = p.prompt, r = p.prompt;
+      c.insert(c.end(), p.chosen.begin(), p.chosen.end());
+      r.insert(r.end(), p.rejected.begin(), p.rejected.end());
+      convs.push_back(c), convs.push_back(r);
+    }
+  } else {
+    for (auto& c : shog::read_conversations(a.data)) convs.push_back(c.messages);
+  }
+  auto s = rm.score(convs);
+  int64_t correct = 0, scored = 0, too_long = 0;
+  auto value = [&](double x) { return std::isnan(x) ? (++too_long, nlohmann::json()) : nlohmann::json(x); };
+  for (size_t i = 0; i < (pairs ? s.size() / 2 : s.size()); ++i) {
+    nlohmann::json j;
+    if (pairs) {
+      j = {{"score_chosen", value(s[2 * i])}, {"score_rejected", value(s[2 * i + 1])}};
+      if (!std::isnan(s[2 * i]) && !std::isnan(s[2 * i + 1])) ++scored, correct += s[2 * i] > s[2 * i + 1];
+    } else {
+      j = {{"score", value(s[i])}};
+    }
+    text += j.dump() + "\n";
+  }
+  if (too_long)
+    std::fprintf(stderr, "%lld conversations exceed the model's context and were not scored (null)\n",
+                 (long long)too_long);
+  if (a.out.empty()) std::cout << text;
+  else shog::write_file_atomic(a.out, text);
+  if (pairs && scored > 0)
+    std::fprintf(stderr, "pairwise accuracy: %.4f (%lld of %lld scored pairs)\n", double(correct) / double(scored),
+                 (long long)correct, (long long)scored);
+}
+
+void setup(CLI::App& sub) {
+  auto cfg = std::make_shared<shog::RewardConfig>();
+  auto fields = std::make_shared<shog::ConfigFields>();
+  cfg->register_fields(*fields);
+  auto load = shog::cli::bind_config(sub, fields);
+  sub.footer(
+      "Trains a scalar head on the last token with the Bradley-Terry loss on JSONL preference pairs.\n"
+      "Writes the body (model or LoRA adapter), score.safetensors, reward.json, metrics.jsonl and reward.svg.");
+  auto args = std::make_shared<ScoreArgs>();
+  auto* sc = sub.add_subcommand("score", "Score JSONL (pairs: chosen and rejected; conversations: each)");
+  sc->add_option("--model,-m", args->model, "reward model directory")->required();
+  sc->add_option("--data,-d", args->data, "JSONL: preference pairs or conversations")->required();
+  sc->add_option("--out,-o", args->out, "write JSONL scores here (default: stdout)");
+  sc->callback([args] { score(*args); });
+  sub.require_subcommand(0, 1);
+  sub.callback([=, &sub] {
+    if (sub.got_subcommand("score")) return;
+    std::string toml = load();
+    auto r = shog::run_reward(*cfg);
+    shog::write_file_atomic(cfg->train.out_dir + "/run.toml", toml);
+    std::printf("reward: %lld steps over %lld pairs (%lld skipped), final loss %.4f", (long long)r.steps,
+                (long long)r.pairs, (long long)r.skipped, r.final_loss);
+    if (r.val_accuracy >= 0) std::printf(", validation accuracy %.4f (loss %.4f)", r.val_accuracy, r.val_loss);
+    std::printf(", %.1fs\nmodel: %s\n", r.seconds, cfg->train.out_dir.c_str());
+  });
+}
+
+shog::cli::Registration reg{"reward", "Train a reward model on preference pairs, or score JSONL with one", setup};
+
+}  // namespace

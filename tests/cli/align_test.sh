@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# End to end: the alignment trainers on a tiny model and a small synthetic
+# world: sft (full: the loss falls and the output loads; LoRA: adapter files
+# only, which `lora merge` turns into a model), reward (train, then score
+# pairs and conversations), dpo (sigmoid and ipo); bad data and bad flags are
+# clear errors with a non-zero exit and no half-written model.
+# Usage: align_test.sh <shoggoth binary> <source dir>
+source "$(dirname "$0")/common.sh"
+
+tiny_data /usr/share/common-licenses/GPL-3
+"$SHOG" pretrain --preset tiny --vocab 512 --train "$W/shards/train_000.bin" --batch-size 4 --seq-len 64 --max-seq 128 --steps 10 \
+  --warmup-steps 2 --lr 1e-2 --ckpt-every 100 --progress false --out-dir "$W/run" > /dev/null
+cp "$W/tok.json" "$W/run/tokenizer.json"
+BASE="$W/run/step_000010"
+"$SHOG" data synth --out "$W/syn" --train 120 --val 30 --test 30 > /dev/null
+common=(--seq-len 128 --batch-rows 4 --progress false --dtype f32)
+
+# SFT, full: loss falls on a repeated tiny set; writes a loadable model dir.
+"$SHOG" sft --init "$BASE" --train "$W/syn/sft_train.jsonl" --val "$W/syn/sft_val.jsonl" --out-dir "$W/sft" \
+  --steps 12 --lr 3e-3 "${common[@]}" > "$W/sft.out" 2> "$W/sft.err" || { cat "$W/sft.err"; fail "sft failed"; }
+for f in model.safetensors config.json tokenizer.json metrics.jsonl loss.svg run.toml; do
+  [ -f "$W/sft/$f" ] || fail "sft wrote no $f"
+done
+first=$(head -1 "$W/sft/metrics.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["loss"])')
+last=$(grep '"loss"' "$W/sft/metrics.jsonl" | tail -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["loss"])')
+python3 -c "import sys; sys.exit(0 if $last < $first else 1)" || fail "sft loss did not fall: $first -> $last"
+"$SHOG" generate --model "$W/sft" -q "hello" --max-tokens 4 --temperature 0 > /dev/null || fail "sft output not loadable"
+
+# SFT with LoRA: an adapter directory (PEFT files), merged into a full model.
+"$SHOG" sft --init "$BASE" --train "$W/syn/sft_train.jsonl" --out-dir "$W/sft_lora" --steps 6 --lr 1e-2 \
+  --lora-rank 4 --lora-targets q,v,down "${common[@]}" > /dev/null 2> "$W/lora.err" || { cat "$W/lora.err"; fail "lora sft"; }
+[ -f "$W/sft_lora/adapter_model.safetensors" ] && [ -f "$W/sft_lora/adapter_config.json" ] || fail "no adapter files"
+[ -f "$W/sft_lora/model.safetensors" ] && fail "a LoRA run must not write full weights"
+"$SHOG" lora merge --model "$BASE" --adapter "$W/sft_lora" --out "$W/merged" > /dev/null || fail "lora merge"
+
+# Reward model: train, then score the validation pairs.
+"$SHOG" reward --init "$W/sft" --train "$W/syn/prefs_train.jsonl" --val "$W/syn/prefs_val.jsonl" --out-dir "$W/rm" \
+  --steps 8 --lr 1e-3 "${common[@]}" > "$W/rm.out" 2> "$W/rm.err" || { cat "$W/rm.err"; fail "reward failed"; }
+for f in model.safetensors score.safetensors reward.json metrics.jsonl; do [ -f "$W/rm/$f" ] || fail "reward wrote no $f"; done
+grep -q "validation accuracy" "$W/rm.out" || fail "reward printed no validation accuracy"
+"$SHOG" reward score --model "$W/rm" --data "$W/syn/prefs_val.jsonl" --out "$W/scores.jsonl" 2> "$W/score.err" \
+  || { cat "$W/score.err"; fail "reward score"; }
+n_pairs=$(grep -c . "$W/syn/prefs_val.jsonl")
+[ "$(grep -c score_chosen "$W/scores.jsonl")" = "$n_pairs" ] || fail "score: not one line per pair"
+grep -q "pairwise accuracy" "$W/score.err" || fail "score printed no accuracy"
+"$SHOG" reward score --model "$W/rm" --data "$W/syn/sft_val.jsonl" | grep -q '"score"' || fail "score conversations"
+
+# DPO, both losses, from the SFT model.
+for loss in sigmoid ipo; do
+  "$SHOG" dpo --init "$W/sft" --train "$W/syn/prefs_train.jsonl" --val "$W/syn/prefs_val.jsonl" \
+    --out-dir "$W/dpo_$loss" --steps 4 --lr 1e-3 --loss "$loss" --beta 0.2 "${common[@]}" > "$W/dpo.out" 2> "$W/dpo.err" \
+    || { cat "$W/dpo.err"; fail "dpo $loss failed"; }
+  grep -q '"rewards/margins"' "$W/dpo_$loss/metrics.jsonl" || fail "dpo $loss logged no margins"
+  [ -f "$W/dpo_$loss/model.safetensors" ] || fail "dpo $loss wrote no model"
+done
+
+# Bad input: a malformed line names file and line, exits non-zero, writes nothing.
+{ head -3 "$W/syn/sft_train.jsonl"; echo '{"messages": [{"role": "wizard", "content": "hi"}]}'; } > "$W/bad.jsonl"
+if "$SHOG" sft --init "$BASE" --train "$W/bad.jsonl" --out-dir "$W/bad_out" --steps 2 "${common[@]}" 2> "$W/bad.err"; then
+  fail "sft accepted a bad role"
+fi
+grep -q "bad.jsonl:4" "$W/bad.err" || { cat "$W/bad.err"; fail "error does not name bad.jsonl:4"; }
+[ -f "$W/bad_out/model.safetensors" ] && fail "a failed run left a model behind"
+if "$SHOG" dpo --init "$BASE" --train "$W/syn/prefs_train.jsonl" --out-dir "$W/x" --loss hinge "${common[@]}" 2> "$W/e.err"; then
+  fail "dpo accepted --loss hinge"
+fi
+grep -q "dpo.loss" "$W/e.err" || fail "bad loss error does not name dpo.loss"
+if "$SHOG" sft --init "$W/nowhere" --train "$W/syn/sft_train.jsonl" --out-dir "$W/x" 2> "$W/e.err"; then
+  fail "sft accepted a missing model"
+fi
+echo "align: all checks passed"
