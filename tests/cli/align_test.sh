@@ -2,7 +2,8 @@
 # End to end: the alignment trainers on a tiny model and a small synthetic
 # world: sft (full: the loss falls and the output loads; LoRA: adapter files
 # only, which `lora merge` turns into a model), reward (train, then score
-# pairs and conversations), dpo (sigmoid and ipo); bad data and bad flags are
+# pairs and conversations), dpo (sigmoid and ipo), grpo (each loss, KL with
+# LoRA); bad data and bad flags are
 # clear errors with a non-zero exit and no half-written model.
 # Usage: align_test.sh <shoggoth binary> <source dir>
 source "$(dirname "$0")/common.sh"
@@ -53,6 +54,28 @@ for loss in sigmoid ipo; do
   grep -q '"rewards/margins"' "$W/dpo_$loss/metrics.jsonl" || fail "dpo $loss logged no margins"
   [ -f "$W/dpo_$loss/model.safetensors" ] || fail "dpo $loss wrote no model"
 done
+
+# GRPO: checker rewards, each loss variant; KL to the reference with LoRA.
+"$SHOG" grpo --init "$W/sft" --train "$W/syn/rl_train.jsonl" --out-dir "$W/grpo" --steps 2 --group-size 4 \
+  --prompts-per-step 2 --max-new-tokens 8 --lr 1e-3 "${common[@]}" > "$W/grpo.out" 2> "$W/grpo.err" \
+  || { cat "$W/grpo.err"; fail "grpo failed"; }
+for key in reward reward_std accuracy refusal_rate clip_fraction reply_tokens; do
+  grep -q "\"$key\"" "$W/grpo/metrics.jsonl" || fail "grpo logged no $key"
+done
+[ -f "$W/grpo/model.safetensors" ] || fail "grpo wrote no model"
+for loss in dr_grpo dapo; do
+  "$SHOG" grpo --init "$W/sft" --train "$W/syn/rl_train.jsonl" --out-dir "$W/grpo_$loss" --steps 1 --group-size 3 \
+    --prompts-per-step 2 --max-new-tokens 6 --loss "$loss" --beta 0.05 --lora-rank 4 "${common[@]}" \
+    > /dev/null 2> "$W/grpo.err" || { cat "$W/grpo.err"; fail "grpo $loss failed"; }
+  grep -q '"kl"' "$W/grpo_$loss/metrics.jsonl" || fail "grpo $loss with beta logged no kl"
+  [ -f "$W/grpo_$loss/adapter_model.safetensors" ] || fail "grpo $loss LoRA wrote no adapter"
+done
+python3 -c 'import json,sys
+for l in open(sys.argv[1]): print(json.dumps({"prompt": json.loads(l)["prompt"]}))' "$W/syn/rl_val.jsonl" > "$W/plain.jsonl"
+if "$SHOG" grpo --init "$W/sft" --train "$W/plain.jsonl" --out-dir "$W/x" --steps 1 "${common[@]}" 2> "$W/e.err"; then
+  fail "grpo accepted prompts without checkers"
+fi
+grep -q "plain.jsonl:1.*checker" "$W/e.err" || { cat "$W/e.err"; fail "missing-checker error does not say where"; }
 
 # Bad input: a malformed line names file and line, exits non-zero, writes nothing.
 { head -3 "$W/syn/sft_train.jsonl"; echo '{"messages": [{"role": "wizard", "content": "hi"}]}'; } > "$W/bad.jsonl"

@@ -1,0 +1,37 @@
+// Group relative policy optimisation: for each prompt, sample a group of
+// replies with the batched inference engine, score them (the synthetic
+// world's checkers, a reward model, or a weighted sum), and push up the
+// replies that beat their group's mean, with PPO's clipped ratio and no
+// value model. Loss variants differ in how token losses are averaged.
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "align/finetune_model.h"
+#include "align/train_settings.h"
+
+namespace shog {
+
+struct GrpoConfig {
+  FinetuneSettings model;
+  AlignTrainSettings train;  // data.train: prompt-only JSONL (rl_*.jsonl; a "checker" per line for checker rewards)
+  int64_t group_size = 8, prompts_per_step = 8, max_new_tokens = 48, epochs_per_batch = 1;
+  double temperature = 1.0, clip_eps = 0.2, clip_eps_high = 0;  // 0: clip_eps
+  double beta = 0;                  // KL to the reference (off by default)
+  std::string loss = "grpo";        // grpo | dr_grpo | dapo
+  std::string reward = "checker";   // checker | reward_model | mix
+  std::string reward_model;         // directory, for reward_model and mix
+  double checker_weight = 1, reward_model_weight = 1;
+  void register_fields(ConfigFields& f);
+  void validate() const;
+};
+
+struct GrpoResult {
+  int64_t steps = 0, prompts = 0;
+  double first_reward = 0, final_reward = 0, seconds = 0;
+  double final_accuracy = 0;  // checker: share of correct replies in the last step
+};
+
+GrpoResult run_grpo(const GrpoConfig& cfg);
+
+}  // namespace shog
