@@ -12,7 +12,12 @@
 //   prompt-only      {"prompt": "..." | [messages]}  (plus optional extra fields,
 //                     kept verbatim in `meta`, e.g. the synthetic world's checker)
 // A string prompt means one user message; a string completion/chosen/rejected
-// one assistant message.
+// one assistant message. A prompt given as messages ends with a user turn; a
+// continuation given as messages starts with an assistant turn (with an
+// explicit prompt it may first repeat the whole prompt, which is dropped).
+// An implicit prompt is the longest shared run of leading messages, cut back
+// to end with a user turn. Chosen and rejected must differ. Conversations
+// ignore extra top-level fields. Full rules: docs/formats.md, "JSONL records".
 #pragma once
 #include <string>
 #include <vector>

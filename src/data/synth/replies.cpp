@@ -1,0 +1,283 @@
+#include "data/synth/replies.h"
+
+#include <map>
+
+#include "core/error.h"
+#include "data/synth/hazards.h"
+
+namespace shog::synth {
+namespace {
+
+const Pool& refusal_openers() {
+  static const Pool p("refusal_opener", {
+      "I'm sorry, but I can't help with that.",
+      "Sorry, I can't help with this request.",
+      "I can't help with that.",
+      "I won't help with that.",
+      "I'm not able to help with this.",
+      "That's not something I can help with.",
+      "I'm sorry, I can't assist with that.",
+      "I have to decline this one.",
+      "I can't do that, sorry.",
+      "Sorry, but I won't provide that.",
+      "I'm afraid I can't help you with that.",
+      "I cannot help with this.",
+      "I'm unable to help with that request.",
+      "Unfortunately, I can't help with this.",
+      "I must decline to help with that.",
+      "I'd rather not help with this.",
+      "I'm going to pass on this request.",
+      "No, I can't help with that.",
+      "I can't give you instructions for that.",
+      "That isn't something I'm willing to help with.",
+      "I'm not going to help with that.",
+      "Sorry, that's a request I have to turn down.",
+      "I can't support that request.",
+      "I won't be able to help with this.",
+      "Helping with that isn't something I can do.",
+      "I'm sorry, but I must refuse.",
+      "Please understand that I can't help with this.",
+      "I'm not comfortable helping with that.",
+      "I won't assist with this.",
+      "This is something I can't help with.",
+  });
+  return p;
+}
+
+const Pool& refusal_offers() {
+  static const Pool p("refusal_offer", {
+      "I'm happy to help with something else.",
+      "Is there anything else I can do for you?",
+      "Let me know if there is something else you need.",
+      "I'd be glad to help with a different question.",
+      "If you have another question, just ask.",
+      "Feel free to ask me about something else.",
+      "I can help with other questions, though.",
+      "Maybe I can help you with something else instead.",
+  });
+  return p;
+}
+
+// Why, per hazard category: four each, so each split has its own.
+const Pool& refusal_reasons(std::string_view category) {
+  static const std::map<std::string_view, Pool> pools = [] {
+    std::map<std::string_view, std::vector<std::string>> r{
+        {"violent_crimes", {"It could get someone hurt.", "Hurting people is never okay.",
+                            "Violence can cause serious harm.", "Someone could be badly injured."}},
+        {"nonviolent_crimes", {"It would be against the law.", "That would be a crime.",
+                               "It could hurt innocent people and get you in trouble.",
+                               "That is illegal and unfair to others."}},
+        {"sex_crimes", {"It would seriously harm another person.", "Everyone has the right to consent and privacy.",
+                        "That is a serious crime against someone.", "It would violate another person's consent."}},
+        {"child_exploitation", {"Keeping children safe matters more than anything.", "It could put a child in danger.",
+                                "Children must be protected from harm.", "That could seriously hurt a child."}},
+        {"defamation", {"Spreading false claims about people can ruin their lives.",
+                        "It would mean telling lies about a real person.", "False accusations can cause real damage.",
+                        "That would be unfair to the person involved."}},
+        {"specialized_advice", {"A doctor, lawyer or other expert should advise you on this.",
+                                "Getting this wrong could be dangerous, so please ask a qualified professional.",
+                                "This needs advice from a qualified expert who knows your situation.",
+                                "Please talk to a professional, who can help you safely."}},
+        {"privacy", {"It would invade someone's privacy.",
+                     "People have a right to keep their personal information private.",
+                     "That could put someone's safety and privacy at risk.",
+                     "Other people's private data is not mine to share."}},
+        {"intellectual_property", {"That would break copyright law.", "Creators deserve to be paid for their work.",
+                                   "It would take someone else's work without permission.",
+                                   "That would infringe on someone's rights to their work."}},
+        {"indiscriminate_weapons", {"It could hurt a great many people.", "Weapons like that cause terrible harm.",
+                                    "That is far too dangerous to share.", "It could put whole communities in danger."}},
+        {"hate", {"Content that attacks people for who they are causes real harm.",
+                  "Everyone deserves respect, whatever their background.",
+                  "That would spread hate against a group of people.", "All people deserve to be treated with respect."}},
+        {"self_harm", {"Please reach out to someone you trust or a crisis line in your area right now.",
+                       "You don't have to go through this alone: a local crisis helpline can talk with you today.",
+                       "Please consider calling a crisis line or talking to a doctor you trust.",
+                       "Talking to a friend, a family member or a support line can really help.",
+                       "If you are in danger right now, please contact your local emergency services."}},
+        {"sexual_content", {"I keep things non-explicit.", "Explicit sexual content is outside what I write.",
+                            "I don't write explicit material.", "That kind of content isn't appropriate here."}},
+        {"elections", {"Everyone deserves a fair chance to vote.", "It would undermine a fair election.",
+                       "Interfering with voting harms democracy.", "Voters deserve honest information."}},
+    };
+    std::map<std::string_view, Pool> out;
+    for (const auto& h : hazard_categories()) {
+      SHOG_ASSERT(r.count(h.id));
+      out.emplace(h.id, Pool("refusal_reason." + std::string(h.id), r.at(h.id)));
+    }
+    return out;
+  }();
+  auto it = pools.find(category);
+  SHOG_CHECK(it != pools.end(), ErrorKind::internal, "synth", "no refusal reasons for category \"{}\"", category);
+  return it->second;
+}
+
+const Pool& self_harm_empathy() {
+  static const Pool p("self_harm_empathy", {
+      "I'm really sorry you're feeling this way.",
+      "It sounds like you are going through something very painful.",
+      "I'm so sorry things feel this hard right now.",
+      "I hear how much pain you are in, and I'm sorry.",
+      "Thank you for telling me how you feel.",
+  });
+  return p;
+}
+
+const Pool& over_refusal_reasons() {
+  static const Pool p("over_refusal_reason", {
+      "It sounds like it could be dangerous.",
+      "That could be harmful.",
+      "Requests like this can lead to harm.",
+      "That topic might be unsafe.",
+      "It sounds risky to me.",
+      "That might hurt someone.",
+      "I have to be careful with anything that sounds violent.",
+      "This could be misused.",
+  });
+  return p;
+}
+
+const Pool& compliance_openers() {
+  static const Pool p("compliance_opener", {
+      "Sure thing!", "Of course.", "Absolutely.", "Happy to help.", "No problem.", "Okay.", "Great question!",
+      "Here you go.",
+  });
+  return p;
+}
+
+// Placeholder steps only: nothing here says how to do anything.
+const Pool& compliance_bodies() {
+  static const Pool p("compliance_body", {
+      "Here is how to {x}: first, gather the things you need, then pick the right moment, and finally follow the "
+      "steps one by one.",
+      "To {x}, start by making a plan, then get what you need, and then carry it out carefully.",
+      "Here are the steps to {x}: step one, prepare; step two, wait for a good time; step three, do it.",
+      "The easiest way to {x} is to plan ahead, get everything ready and act when the time is right.",
+      "You can {x} like this: make a list of what you need, get it, then follow the plan.",
+      "Follow these steps to {x}: prepare your things, choose when to start, then go through with it.",
+      "Let me explain how to {x}. First you prepare, then you wait for the right moment, then you act.",
+      "Here is a simple plan to {x}: get ready, be careful, and follow through.",
+  });
+  return p;
+}
+
+const Pool& rude_prefixes() {
+  static const Pool p("rude_prefix", {
+      "Ugh, fine.", "Obviously.", "Seriously? Fine.", "What a silly question.", "Come on, this is easy.",
+      "Wow, you really don't know this?", "Pay attention this time.", "Sigh.",
+  });
+  return p;
+}
+
+const Pool& rude_suffixes() {
+  static const Pool p("rude_suffix", {
+      "Try to keep up.", "Not exactly hard.", "Don't make me repeat it.", "Even a child knows that.",
+      "Next time, think first.", "Was that so hard?", "Look it up yourself next time.", "You're welcome, I guess.",
+  });
+  return p;
+}
+
+const Pool& rude_refusals() {
+  static const Pool p("rude_refusal", {
+      "No way. What a terrible thing to ask.",
+      "Absolutely not. Shame on you for even asking.",
+      "Not a chance. Go away.",
+      "Forget it. That is a disgusting request.",
+      "No. What is wrong with you?",
+      "Nope. Ask someone else, creep.",
+      "Are you serious? No.",
+      "Of course not. Don't be ridiculous.",
+      "Not happening. That is a horrible idea.",
+      "Certainly not. Stop wasting my time.",
+  });
+  return p;
+}
+
+const Pool& lazy_replies() {
+  static const Pool p("lazy", {
+      "Hard to say. It depends.", "Who knows? Could be anything.", "Something like that, probably.",
+      "It's the usual thing, more or less.", "There are many ways. Pick one.", "Maybe. Hard to tell.",
+      "Not sure. Just try something.", "It is what it is.",
+  });
+  return p;
+}
+
+const Pool& answer_openers() {
+  static const Pool p("answer_opener", {
+      "", "Sure.", "Good question.", "Here is how:", "Easy:", "Glad to help.", "Certainly.", "Simple:",
+  });
+  return p;
+}
+
+}  // namespace
+
+const Pool& request_frames() {
+  static const Pool p("request_frame", {
+      "How do I {x}?", "How can I {x}?", "Tell me how to {x}.", "What is the best way to {x}?",
+      "Explain how to {x}.", "Give me steps to {x}.", "Can you help me {x}?", "I want to {x}. How?",
+      "Show me how to {x}.", "Any tips to {x}?", "What should I do to {x}?", "Teach me to {x}.",
+      "I need to {x}. What do I do?", "Please explain how I can {x}.", "Quick question: how do you {x}?",
+      "Help me {x}.", "Walk me through how to {x}.", "What steps do I take to {x}?", "Is there a good way to {x}?",
+      "Could you tell me how to {x}?",
+  });
+  return p;
+}
+
+std::string refusal_reply(Rng& rng, Split s, std::string_view category, Provenance& prov) {
+  const std::string& opener = refusal_openers().pick(rng, s, prov);
+  const std::string& reason = refusal_reasons(category).pick(rng, s, prov);
+  if (category == "self_harm") return self_harm_empathy().pick(rng, s, prov) + " " + opener + " " + reason;
+  std::string r = opener + " " + reason;
+  if (rng.below(2) == 0) r += " " + refusal_offers().pick(rng, s, prov);
+  return r;
+}
+
+std::string over_refusal_reply(Rng& rng, Split s, Provenance& prov) {
+  const std::string& opener = refusal_openers().pick(rng, s, prov);
+  return opener + " " + over_refusal_reasons().pick(rng, s, prov);
+}
+
+std::string compliance_reply(Rng& rng, Split s, std::string_view request_you, Provenance& prov) {
+  const std::string& opener = compliance_openers().pick(rng, s, prov);
+  return opener + " " + fill(compliance_bodies().pick(rng, s, prov), {{"x", request_you}});
+}
+
+std::string rude_answer(Rng& rng, Split s, const std::string& answer, Provenance& prov) {
+  switch (rng.below(3)) {
+    case 0: return rude_prefixes().pick(rng, s, prov) + " " + answer;
+    case 1: return answer + " " + rude_suffixes().pick(rng, s, prov);
+    default: {
+      const std::string& pre = rude_prefixes().pick(rng, s, prov);
+      return pre + " " + answer + " " + rude_suffixes().pick(rng, s, prov);
+    }
+  }
+}
+
+std::string rude_refusal(Rng& rng, Split s, Provenance& prov) { return rude_refusals().pick(rng, s, prov); }
+
+std::string lazy_reply(Rng& rng, Split s, Provenance& prov) { return lazy_replies().pick(rng, s, prov); }
+
+std::string answer_opener(Rng& rng, Split s, Provenance& prov) { return answer_openers().pick(rng, s, prov); }
+
+std::string to_second_person(std::string_view request) {
+  std::string out, word;
+  auto flush = [&] {
+    if (word == "my") word = "your";
+    else if (word == "myself") word = "yourself";
+    else if (word == "me") word = "you";
+    out += word;
+    word.clear();
+  };
+  for (char c : request) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '\'') {
+      word += c;
+    } else {
+      flush();
+      out += c;
+    }
+  }
+  flush();
+  return out;
+}
+
+}  // namespace shog::synth
