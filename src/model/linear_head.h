@@ -18,6 +18,11 @@ namespace shog {
 class LinearHead {
  public:
   LinearHead(int64_t d_model, int64_t n_out, bool bias = true);
+  // Copies are deep (own blocks); moves keep the blocks.
+  LinearHead(const LinearHead& o);
+  LinearHead& operator=(const LinearHead& o);
+  LinearHead(LinearHead&&) = default;
+  LinearHead& operator=(LinearHead&&) = default;
   void init(uint64_t seed, float std);  // W ~ N(0, std), b = 0
 
   int64_t d_model() const { return C_; }
@@ -26,6 +31,8 @@ class LinearHead {
   float* params() { return params_.data<float>(); }
   const float* params() const { return params_.data<float>(); }
   float* grads() { return grads_.data<float>(); }
+  const float* grads() const { return grads_.data<float>(); }
+  bool has_bias() const { return bias_; }
   void zero_grad();
 
   // out[i, :] = W hidden[rows[i], :] + b   (hidden [*, C] row-major)
@@ -34,7 +41,9 @@ class LinearHead {
   // hidden_grad[rows[i], :].
   void backward(const float* hidden, std::span<const int64_t> rows, const float* dout, float* hidden_grad);
 
-  // Tensors "<prefix>weight" and "<prefix>bias" into / from a safetensors file.
+  // Tensors "score.weight" [n_out, C] and "score.bias" [n_out] (when the
+  // head has one) into / from a safetensors file, written atomically; load
+  // names the file and tensor on a missing, misshapen or non-finite tensor.
   void save(const std::string& path) const;
   static LinearHead load(const std::string& path);
 

@@ -29,12 +29,21 @@ struct LoraConfig {
   float alpha = 16;
   float dropout = 0;
   std::vector<LoraTarget> targets{LoraTarget::q, LoraTarget::v};
+  // Written to adapter_config.json when known (PEFT records the base model).
+  std::string base_model_name_or_path;
   float scale() const { return alpha / float(rank); }
 };
 
 class LoraAdapter {
  public:
+  // Throws invalid_argument for a rank < 1, a non-finite alpha, a dropout
+  // outside [0, 1) or no targets. Parameters start at zero (call init()).
   LoraAdapter(const ModelConfig& base, LoraConfig cfg);
+  // Copies are deep (own blocks); moves keep the blocks.
+  LoraAdapter(const LoraAdapter& o);
+  LoraAdapter& operator=(const LoraAdapter& o);
+  LoraAdapter(LoraAdapter&&) = default;
+  LoraAdapter& operator=(LoraAdapter&&) = default;
 
   // A as PEFT initialises it (Kaiming-uniform), B = 0: a fresh adapter
   // leaves the model's outputs unchanged.
@@ -46,13 +55,20 @@ class LoraAdapter {
   float* params() { return params_.data<float>(); }
   const float* params() const { return params_.data<float>(); }
   float* grads() { return grads_.data<float>(); }
+  const float* grads() const { return grads_.data<float>(); }
   int64_t num_floats() const { return table_.total(); }
   void zero_grad();
 
   // (A, B) of one layer's target, or nullptrs when it is not adapted.
   struct Pair { float* a = nullptr; float* b = nullptr; int64_t in = 0, out = 0; };
+  struct ConstPair { const float* a = nullptr; const float* b = nullptr; int64_t in = 0, out = 0; };
   Pair weights(int64_t layer, LoraTarget t);
+  ConstPair weights(int64_t layer, LoraTarget t) const;  // for inference on a shared adapter
   Pair grads_of(int64_t layer, LoraTarget t);
+  bool adapts(LoraTarget t) const;
+  // Throws invalid_argument naming `where` unless `model` has the layer
+  // shapes of this adapter's base (vocab and context may differ).
+  void check_base(const ModelConfig& model, const std::string& where) const;
 
   // <dir>/adapter_model.safetensors and <dir>/adapter_config.json (PEFT),
   // written atomically. load() validates shapes against `base`, naming the
@@ -64,10 +80,18 @@ class LoraAdapter {
   void merge_into(const ParamTable& base_table, float* base_params) const;
 
  private:
+  int64_t slot(int64_t layer, LoraTarget t) const;  // index of A in table_, or -1
+
   ModelConfig base_;
   LoraConfig cfg_;
-  ParamTable table_;
+  std::vector<int32_t> slots_;  // [layer * 7 + target] -> entry index of A (B follows), or -1
+  ParamTable table_;            // built from cfg_, filling slots_ (declared before it)
   Tensor params_, grads_;
 };
+
+// The input and output widths of one target's base matrix.
+int64_t lora_in_features(const ModelConfig& c, LoraTarget t);
+int64_t lora_out_features(const ModelConfig& c, LoraTarget t);
+constexpr int kLoraTargets = 7;
 
 }  // namespace shog

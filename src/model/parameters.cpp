@@ -30,6 +30,14 @@ ParamTable::ParamTable(const ModelConfig& cfg) : cfg_(cfg) {
   if (!cfg.tie_embeddings) add("lm_head.weight", {V, C}, true);
 }
 
+ParamTable::ParamTable(std::vector<ParamEntry> entries) : entries_(std::move(entries)), model_layout_(false) {
+  for (auto& e : entries_) {
+    e.offset = total_;
+    e.numel = shape_numel(e.shape);
+    total_ += e.numel;
+  }
+}
+
 const ParamEntry* ParamTable::find(const std::string& name) const {
   for (auto& e : entries_)
     if (e.name == name) return &e;
@@ -37,6 +45,7 @@ const ParamEntry* ParamTable::find(const std::string& name) const {
 }
 
 ParamViews ParamTable::views(float* block) const {
+  SHOG_ASSERT(model_layout_);
   // Entries were appended in a fixed order; walk them in the same order.
   ParamViews v;
   size_t i = 0;

@@ -45,6 +45,10 @@ struct ParamViews {
 class ParamTable {
  public:
   explicit ParamTable(const ModelConfig& cfg);
+  // A block of other parameters (LoRA adapters, heads): the entries in the
+  // order given, offsets and sizes laid out from their shapes. Such a table
+  // has no ParamViews (views() is for a model's own layout).
+  explicit ParamTable(std::vector<ParamEntry> entries);
 
   const std::vector<ParamEntry>& entries() const { return entries_; }
   std::vector<ParamEntry>& entries() { return entries_; }
@@ -58,6 +62,7 @@ class ParamTable {
   ModelConfig cfg_;
   std::vector<ParamEntry> entries_;
   int64_t total_ = 0;
+  bool model_layout_ = true;
 };
 
 }  // namespace shog

@@ -108,6 +108,7 @@ void Transformer::set_frozen(const std::string& name, bool frozen) {
 bool Transformer::frozen_at(const float* grad_ptr, int64_t n) const {
   // True when every entry inside [grad_ptr, grad_ptr + n) is frozen: a fused
   // GEMM (q|k|v, gate|up) skips its weight gradient only if all parts are.
+  if (lora_) return true;  // training an adapter: the base gets no gradient
   const int64_t begin = grad_ptr - grads(), end = begin + n;
   bool any = false;
   for (auto& e : table_.entries())
@@ -205,6 +206,8 @@ void Transformer::forward(const int32_t* tokens, int64_t B, int64_t T, std::span
   tokens_copy_.assign(tokens, tokens + N);
   tokens_ = tokens_copy_.data();
   auto& a = *acts_;
+  forward_lora_ = lora_;
+  if (lora_) lora_begin_forward();
   const bool half = compute_ == DType::bf16;
   auto to16 = [&](const float* x, bf16* x16, int64_t n) {
     if (half) convert_f32_to_bf16(x, x16, size_t(n));
@@ -218,6 +221,9 @@ void Transformer::forward(const int32_t* tokens, int64_t B, int64_t T, std::span
     ops::rmsnorm_forward(la.attn_norm, la.attn_rstd, x, lw.attn_norm, N, C, cfg_.norm_eps);
     to16(la.attn_norm, la.attn_norm16, N * C);
     linear_forward(la.attn_norm, la.attn_norm16, lw.wqkv, la.qkv, N, C, cfg_.qkv_dim(), false);
+    if (lora_)
+      for (LoraTarget t : {LoraTarget::q, LoraTarget::k, LoraTarget::v})
+        lora_forward(l, t, la.attn_norm, la.qkv, cfg_.qkv_dim());
     ops::rope_forward(la.qkv, rope_cos_.data(), rope_sin_.data(), pos, B, T, H, hd, cfg_.qkv_dim());
     ops::rope_forward(la.qkv + H * hd, rope_cos_.data(), rope_sin_.data(), pos, B, T, cfg_.n_kv_head, hd,
                       cfg_.qkv_dim());
@@ -231,15 +237,19 @@ void Transformer::forward(const int32_t* tokens, int64_t B, int64_t T, std::span
     // Residual add fused into the GEMM: resid_mid = x, then += attn_out Wo^T.
     std::memcpy(la.resid_mid, x, size_t(N * C) * sizeof(float));
     linear_forward(la.attn_out, la.attn_out16, lw.wo, la.resid_mid, N, H * hd, C, true);
+    if (lora_) lora_forward(l, LoraTarget::o, la.attn_out, la.resid_mid, C);
 
     ops::rmsnorm_forward(la.mlp_norm, la.mlp_rstd, la.resid_mid, lw.mlp_norm, N, C, cfg_.norm_eps);
     to16(la.mlp_norm, la.mlp_norm16, N * C);
     linear_forward(la.mlp_norm, la.mlp_norm16, lw.wgu, la.gu, N, C, 2 * F, false);
+    if (lora_)
+      for (LoraTarget t : {LoraTarget::gate, LoraTarget::up}) lora_forward(l, t, la.mlp_norm, la.gu, 2 * F);
     ops::swiglu_forward(la.h, la.gu, N, F);
     to16(la.h, la.h16, N * F);
     float* out = a.resid[size_t(l + 1)];
     std::memcpy(out, la.resid_mid, size_t(N * C) * sizeof(float));
     linear_forward(la.h, la.h16, lw.wdown, out, N, F, C, true);
+    if (lora_) lora_forward(l, LoraTarget::down, la.h, out, C);
   }
   ops::rmsnorm_forward(a.hidden, a.final_rstd, a.resid[size_t(cfg_.n_layer)], w_.final_norm, N, C, cfg_.norm_eps);
   std::memset(a.dhidden, 0, size_t(N * C) * sizeof(float));
@@ -288,6 +298,8 @@ void Transformer::logprob_backward(const int32_t* targets, const float* g) {
 
 void Transformer::backward() {
   SHOG_CHECK(acts_, ErrorKind::internal, "backward", "forward() has not run");
+  SHOG_CHECK(forward_lora_ == lora_, ErrorKind::internal, "backward",
+             "the LoRA adapter was attached or detached between forward() and backward()");
   auto& a = *acts_;
   const int64_t B = B_, T = T_, N = B * T, C = cfg_.d_model, F = cfg_.ffn_hidden, hd = cfg_.head_dim();
   const int64_t H = cfg_.n_head, KVH = cfg_.n_kv_head, QKV = cfg_.qkv_dim();
@@ -311,14 +323,19 @@ void Transformer::backward() {
     // MLP block: out = resid_mid + h Wdown^T; dres flows to both.
     zero(a.dh, N * F);
     linear_backward(a.dres, la.h, la.h16, lw.wdown, a.dh, lg.wdown, N, F, C);
+    if (lora_) lora_backward(l, LoraTarget::down, a.dres, C, la.h, a.dh);
     zero(a.dgu, N * 2 * F);
     ops::swiglu_backward(a.dgu, a.dh, la.gu, N, F);
     zero(a.dnorm, N * C);
     linear_backward(a.dgu, la.mlp_norm, la.mlp_norm16, lw.wgu, a.dnorm, lg.wgu, N, C, 2 * F);
+    if (lora_)
+      for (LoraTarget t : {LoraTarget::gate, LoraTarget::up})
+        lora_backward(l, t, a.dgu, 2 * F, la.mlp_norm, a.dnorm);
     ops::rmsnorm_backward(a.dres, norm_grad(lg.mlp_norm), a.dnorm, la.resid_mid, lw.mlp_norm, la.mlp_rstd, N, C);
     // Attention block: resid_mid = x + attn_out Wo^T.
     zero(a.dattn, N * C);
     linear_backward(a.dres, la.attn_out, la.attn_out16, lw.wo, a.dattn, lg.wo, N, H * hd, C);
+    if (lora_) lora_backward(l, LoraTarget::o, a.dres, C, la.attn_out, a.dattn);
     zero(a.dqkv, N * QKV);
     auto s = attention_shape(cfg_, B, T);
     float *dq = a.dqkv, *dk = a.dqkv + H * hd, *dv = a.dqkv + (H + KVH) * hd;
@@ -332,6 +349,9 @@ void Transformer::backward() {
     ops::rope_backward(a.dqkv + H * hd, rope_cos_.data(), rope_sin_.data(), pos, B, T, KVH, hd, QKV);
     zero(a.dnorm, N * C);
     linear_backward(a.dqkv, la.attn_norm, la.attn_norm16, lw.wqkv, a.dnorm, lg.wqkv, N, C, QKV);
+    if (lora_)
+      for (LoraTarget t : {LoraTarget::q, LoraTarget::k, LoraTarget::v})
+        lora_backward(l, t, a.dqkv, QKV, la.attn_norm, a.dnorm);
     ops::rmsnorm_backward(a.dres, norm_grad(lg.attn_norm), a.dnorm, a.resid[size_t(l)], lw.attn_norm, la.attn_rstd,
                           N, C);
   }

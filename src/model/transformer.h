@@ -23,13 +23,12 @@
 #include "core/dtype.h"
 #include "core/tensor.h"
 #include "model/kv_cache.h"
+#include "model/lora.h"
 #include "model/model_config.h"
 #include "model/parameters.h"
 #include "ops/output_head.h"
 
 namespace shog {
-
-class LoraAdapter;
 
 class Transformer {
  public:
@@ -57,6 +56,26 @@ class Transformer {
   void zero_grad();
   // Frozen parameters get no gradient (their GEMM weight-gradient is skipped).
   void set_frozen(const std::string& name, bool frozen);
+
+  // LoRA (model/lora.h). With an adapter attached, forward() and backward()
+  // add its path  y += (alpha/r) B A dropout(x)  to each targeted projection
+  // (in f32 whatever the compute dtype: the factors are small, and the
+  // adapter then needs no bf16 copy refreshed after each step); backward()
+  // accumulates into adapter->grads() and passes the adapter's share of the
+  // input gradient on, while the base parameters get no gradient at all
+  // (their gradient block is not touched and their weight-gradient GEMMs are
+  // skipped, as if every one were frozen). nullptr detaches. The adapter must
+  // fit this model's shape and outlive its attachment.
+  void attach_lora(LoraAdapter* adapter);
+  LoraAdapter* lora() const { return lora_; }
+  // Training mode turns on the adapter's dropout (on the LoRA input path
+  // only; off by default, and never in forward_cached). Each training
+  // forward() draws new masks from a counter-based hash of (seed, call,
+  // layer, target, element), so backward() regenerates the forward's mask
+  // instead of storing it, and a run is reproducible from the seed.
+  void set_training(bool training) { training_ = training; }
+  bool training() const { return training_; }
+  void set_dropout_seed(uint64_t seed) { dropout_seed_ = seed, dropout_calls_ = 0; }
 
   // Body forward: embeddings through the final norm, saving activations.
   // T <= max_seq. Allocates the activation arena when (B, T) changes.
@@ -116,6 +135,13 @@ class Transformer {
   const bf16* w16(const float* w) const;  // bf16 copy of a weight, same offset
   const void* head_weight() const;
   bool frozen_at(const float* grad_ptr, int64_t n) const;
+  // The LoRA path (src/model/transformer_lora.cpp). y and dy are the fused
+  // projection outputs (q|k|v, gate|up) or plain ones, ld their row stride;
+  // the target's column block is found inside.
+  struct LoraActs;
+  void lora_begin_forward();
+  void lora_forward(int64_t layer, LoraTarget t, const float* x, float* y, int64_t ld);
+  void lora_backward(int64_t layer, LoraTarget t, const float* dy, int64_t ld, const float* x, float* dx);
 
   ModelConfig cfg_;
   DType compute_;
@@ -129,6 +155,11 @@ class Transformer {
   const int32_t* tokens_ = nullptr;
   std::vector<int32_t> tokens_copy_;
   std::vector<int32_t> seg_lens_, positions_;  // packed rows of the last forward()
+  LoraAdapter* lora_ = nullptr;
+  bool training_ = false;
+  uint64_t dropout_seed_ = 0, dropout_calls_ = 0;
+  LoraAdapter* forward_lora_ = nullptr;   // the adapter the last forward() used
+  std::shared_ptr<LoraActs> lora_acts_;  // its saved LoRA activations
   struct DecodeScratch;  // buffers of forward_cached, grown to the largest batch seen
   std::shared_ptr<DecodeScratch> decode_;
 };

@@ -11,6 +11,11 @@
 //               x += a Wo^T;  x += swiglu(rmsnorm(x) Wgu^T) Wdown^T
 //   logits = rmsnorm(x[rows wanted]) lm_head^T
 //
+// An entry may bring a LoRA adapter of this base: after each base GEMM over
+// all rows, each distinct adapter adds (alpha/r) B A x to its own rows only
+// (two small GEMMs over those rows, gathered when they are not contiguous),
+// so requests for different adapters, or none, share every base GEMM.
+//
 // Nothing is saved for a backward, so the buffers are a handful of [N, width]
 // scratch rows reused by every layer.
 #include <algorithm>
@@ -36,6 +41,14 @@ struct Transformer::DecodeScratch {
   std::vector<int32_t> tokens, pos;
   std::vector<int64_t> slot, logit_src;
   std::vector<ops::PagedSequence> seqs;
+  // LoRA: the rows of each distinct adapter in the batch, and scratch for its path.
+  struct LoraRows {
+    const LoraAdapter* adapter;
+    std::vector<int64_t> rows;  // ascending
+    bool contiguous() const { return rows.back() - rows.front() + 1 == int64_t(rows.size()); }
+  };
+  std::vector<LoraRows> lora;
+  std::vector<float> lora_x, lora_u, lora_z;
 
   void ensure(const ModelConfig& c, int64_t n) {
     if (n <= rows) return;
@@ -67,6 +80,7 @@ void Transformer::forward_cached(KvBlockPool& kv, std::span<const CachedTokens> 
   std::unordered_set<KvSeqId> seen;
   for (auto& e : batch) {
     const int64_t n = int64_t(e.tokens.size());
+    if (e.adapter) e.adapter->check_base(cfg_, fmt::format("forward_cached: sequence {}", e.seq));
     SHOG_CHECK(n >= 1, ErrorKind::internal, "forward_cached", "sequence {} brings no tokens", e.seq);
     SHOG_CHECK(seen.insert(e.seq).second, ErrorKind::internal, "forward_cached", "sequence {} appears twice", e.seq);
     const int64_t end = kv.length(e.seq) + n;
@@ -88,9 +102,18 @@ void Transformer::forward_cached(KvBlockPool& kv, std::span<const CachedTokens> 
   s.tokens.resize(size_t(N)), s.pos.resize(size_t(N)), s.slot.resize(size_t(N));
   s.seqs.clear();
   s.logit_src.clear();
+  s.lora.clear();
   int64_t row = 0;
   for (auto& e : batch) {
     const int64_t n = int64_t(e.tokens.size()), p0 = kv.length(e.seq);
+    if (e.adapter) {
+      auto it = std::find_if(s.lora.begin(), s.lora.end(), [&](auto& g) { return g.adapter == e.adapter; });
+      if (it == s.lora.end()) {
+        s.lora.push_back(DecodeScratch::LoraRows{e.adapter, {}});
+        it = s.lora.end() - 1;
+      }
+      for (int64_t i = 0; i < n; ++i) it->rows.push_back(row + i);
+    }
     const auto& table = kv.block_table(e.seq);
     for (int64_t i = 0; i < n; ++i) {
       const int64_t p = p0 + i;
@@ -115,6 +138,39 @@ void Transformer::forward_cached(KvBlockPool& kv, std::span<const CachedTokens> 
     if (half) convert_f32_to_bf16(x, s.in16.data(), size_t(N * in));
     linear_forward(x, s.in16.data(), W, y, N, in, out, accumulate);
   };
+  // Each adapter's share of one projection: y[rows] += s (x[rows] A^T) B^T,
+  // where y is the (possibly fused) output with row stride ld.
+  auto small_gemm = [&](const float* x, const float* W, float* y, int64_t n, int64_t out, int64_t in) {
+    if (n <= ops::kGemvMaxRows)
+      ops::gemv(DType::f32, n, out, in, x, W, y, false);
+    else
+      ops::gemm(DType::f32, false, true, n, out, in, x, in, W, in, y, out, false);
+  };
+  auto lora = [&](int64_t l, LoraTarget t, const float* x, float* y, int64_t ld, int64_t col) {
+    for (auto& g : s.lora) {
+      auto w = g.adapter->weights(l, t);
+      if (!w.a) continue;
+      const int64_t n = int64_t(g.rows.size()), r = g.adapter->config().rank;
+      const float sc = g.adapter->config().scale();
+      const float* xg = x + g.rows.front() * w.in;
+      if (!g.contiguous()) {
+        s.lora_x.resize(size_t(n * w.in));
+        for (int64_t i = 0; i < n; ++i)
+          std::memcpy(s.lora_x.data() + i * w.in, x + g.rows[size_t(i)] * w.in, size_t(w.in) * sizeof(float));
+        xg = s.lora_x.data();
+      }
+      s.lora_u.resize(size_t(n * r));
+      s.lora_z.resize(size_t(n * w.out));
+      small_gemm(xg, w.a, s.lora_u.data(), n, r, w.in);
+      small_gemm(s.lora_u.data(), w.b, s.lora_z.data(), n, w.out, r);
+      for (int64_t i = 0; i < n; ++i) {
+        float* yr = y + g.rows[size_t(i)] * ld + col;
+        const float* zr = s.lora_z.data() + i * w.out;
+        for (int64_t j = 0; j < w.out; ++j) yr[j] += sc * zr[j];
+      }
+    }
+  };
+  const bool any_lora = !s.lora.empty();
   const ops::PagedAttentionShape ps{H, KVH, hd, BS, QKV, kv.dtype()};
   float *x = s.x.data(), *norm = s.norm.data(), *qkv = s.qkv.data(), *attn = s.attn.data();
 
@@ -123,17 +179,28 @@ void Transformer::forward_cached(KvBlockPool& kv, std::span<const CachedTokens> 
     const auto& lw = w_.layers[size_t(l)];
     ops::rmsnorm_forward(norm, s.rstd.data(), x, lw.attn_norm, N, C, cfg_.norm_eps);
     linear(norm, lw.wqkv, qkv, C, QKV, false);
+    if (any_lora) {
+      lora(l, LoraTarget::q, norm, qkv, QKV, 0);
+      lora(l, LoraTarget::k, norm, qkv, QKV, H * hd);
+      lora(l, LoraTarget::v, norm, qkv, QKV, (H + KVH) * hd);
+    }
     // The rows are one "batch of 1, T = N" for RoPE, each at its own position.
     ops::rope_forward(qkv, rope_cos_.data(), rope_sin_.data(), s.pos.data(), 1, N, H, hd, QKV);
     ops::rope_forward(qkv + H * hd, rope_cos_.data(), rope_sin_.data(), s.pos.data(), 1, N, KVH, hd, QKV);
     ops::paged_kv_store(kv.keys(l), kv.values(l), qkv + H * hd, qkv + (H + KVH) * hd, QKV, s.slot.data(), N, ps);
     ops::paged_attention_forward(attn, qkv, kv.keys(l), kv.values(l), s.seqs.data(), int64_t(s.seqs.size()), ps);
     linear(attn, lw.wo, x, H * hd, C, true);  // residual add fused into the GEMM
+    if (any_lora) lora(l, LoraTarget::o, attn, x, C, 0);
 
     ops::rmsnorm_forward(norm, s.rstd.data(), x, lw.mlp_norm, N, C, cfg_.norm_eps);
     linear(norm, lw.wgu, s.gu.data(), C, 2 * F, false);
+    if (any_lora) {
+      lora(l, LoraTarget::gate, norm, s.gu.data(), 2 * F, 0);
+      lora(l, LoraTarget::up, norm, s.gu.data(), 2 * F, F);
+    }
     ops::swiglu_forward(s.h.data(), s.gu.data(), N, F);
     linear(s.h.data(), lw.wdown, x, F, C, true);
+    if (any_lora) lora(l, LoraTarget::down, s.h.data(), x, C, 0);
   }
   for (size_t i = 0; i < ids.size(); ++i) kv.commit(ids[i], counts[i]);
 

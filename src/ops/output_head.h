@@ -12,7 +12,8 @@
 // Tokens with target < 0 are ignored (logp 0, no gradient).
 // dt is the GEMM dtype: W_gemm points at W in that dtype (f32 master weights
 // or their bf16 copy); h is f32 and converted per chunk when dt is bf16.
-// Backward accumulates into dh [N, C] and dW [V, C] (f32).
+// Backward accumulates into dh [N, C] and dW [V, C] (f32); dW may be nullptr
+// (a frozen head: its weight-gradient GEMM is skipped).
 #pragma once
 #include <cstdint>
 #include <vector>

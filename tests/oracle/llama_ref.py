@@ -136,8 +136,9 @@ def causal_attention(q, k, v):
     return torch.softmax(scores, dim=-1) @ v
 
 
-def forward(cfg, params, inputs, positions=None):
-    """inputs [B,T] int -> logits [B,T,V] in the parameters' dtype."""
+def forward(cfg, params, inputs, positions=None, return_hidden=False):
+    """inputs [B,T] int -> logits [B,T,V] in the parameters' dtype (and, with
+    return_hidden, the final hidden states [B,T,C] after the norm)."""
     B, T = inputs.shape
     H, KV, hd = cfg.num_attention_heads, cfg.num_key_value_heads, cfg.head_dim
     wte = params["model.embed_tokens.weight"]
@@ -163,7 +164,7 @@ def forward(cfg, params, inputs, positions=None):
         h = h + lin(F.silu(lin(n, p("mlp.gate_proj"))) * lin(n, p("mlp.up_proj")), p("mlp.down_proj"))
     h = rms_norm(h, params["model.norm.weight"], cfg.rms_norm_eps)
     head = wte if cfg.tie_word_embeddings else params["lm_head.weight"]
-    return lin(h, head)
+    return (lin(h, head), h) if return_hidden else lin(h, head)
 
 
 def weighted_nll(logits, targets, weights):

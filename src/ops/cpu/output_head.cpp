@@ -169,7 +169,7 @@ double run_head(Pass pass, float* logp, float* dh, float* dW, const float* h, co
       for (int64_t r = 0; r < cnt; ++r)
         for (int64_t c = 0; c < C; ++c) dh[rows[r] * C + c] += dhg[r * C + c];
     }
-    gemm(dt, true, false, V, C, m, dl, V, hA, C, dW, C, true);
+    if (dW) gemm(dt, true, false, V, C, m, dl, V, hA, C, dW, C, true);
   }
   return loss;
 }
