@@ -9,10 +9,13 @@ PKGS=(
   libdnnl-dev            # oneDNN: CPU GEMM (f32, bf16)
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libfmt-dev libspdlog-dev
   libpcre2-dev           # tokenizer pre-split regex (with JIT)
+  libsqlite3-dev         # moderation audit log, serve API keys
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
   python3 python3-torch python3-numpy   # PyTorch: test oracle and bench peer
   libjemalloc2           # for a fair PyTorch bench (LD_PRELOAD)
   nodejs                 # (ships npm) tokenizer conformance against js-tiktoken
+  libcpp-httplib-dev prometheus-cpp-dev libssl-dev   # serve: HTTP, /metrics, SHA-256 of API keys (kept in SQLite)
+  chromium curl          # serve tests: the web page (playwright-core), the API from the shell
   clang libclang-rt-14-dev   # libFuzzer targets
   bible-kjv fortunes fortunes-min jargon-text debian-reference-en   # built-in corpus
 )

@@ -216,7 +216,7 @@ bool Engine::step() {
   std::vector<Sequence*> owner;
   for (auto& s : running_)
     if (s->fed >= s->prompt_len) {
-      batch.push_back({s->kv, {s->context.data() + s->fed, 1}, false});
+      batch.push_back({s->kv, {s->context.data() + s->fed, 1}, false, s->req.adapter});
       owner.push_back(s.get());
     }
   int64_t budget = opt_.prefill_chunk, prompt_tokens = 0;
@@ -224,7 +224,7 @@ bool Engine::step() {
     if (s->fed >= s->prompt_len) continue;
     if (budget == 0) break;
     const int64_t n = std::min(s->prompt_len - s->fed, budget);
-    batch.push_back({s->kv, {s->context.data() + s->fed, size_t(n)}, false});
+    batch.push_back({s->kv, {s->context.data() + s->fed, size_t(n)}, false, s->req.adapter});
     owner.push_back(s.get());
     budget -= n;
     prompt_tokens += n;
@@ -250,6 +250,12 @@ bool Engine::step() {
 void Engine::run_until_done() {
   while (step()) {
   }
+}
+
+bool Engine::is_running(RequestId id) const {
+  for (auto& s : running_)
+    if (s->result.id == id) return !s->done;
+  return false;
 }
 
 GenerationResult Engine::take_result(RequestId id) {

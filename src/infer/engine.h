@@ -73,6 +73,8 @@ class Engine {
   int64_t num_waiting() const { return int64_t(waiting_.size()); }
   int64_t num_running() const { return int64_t(running_.size()); }
   bool finished(RequestId id) const { return results_.count(id) != 0; }
+  // Admitted (holding cache blocks) and not finished; false while waiting.
+  bool is_running(RequestId id) const;
   // The result of a finished request (removed from the engine).
   GenerationResult take_result(RequestId id);
 

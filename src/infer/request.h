@@ -14,6 +14,7 @@
 
 namespace shog {
 
+class LoraAdapter;
 using RequestId = int64_t;
 
 enum class FinishReason : uint8_t {
@@ -53,6 +54,10 @@ struct GenerationRequest {
   std::function<bool(const StreamEvent&)> on_event;
   // Optional: set from any thread to cancel at the next step.
   std::shared_ptr<std::atomic<bool>> cancel;
+  // Optional: a LoRA adapter of the engine's model, applied to this request's
+  // rows only (requests for different adapters share one batch). Must
+  // outlive the request.
+  const LoraAdapter* adapter = nullptr;
 };
 
 struct GeneratedToken {

@@ -28,7 +28,7 @@
 
 #include "moderation/categories.h"
 #include "moderation/rule_detector.h"
-#include "serve/moderation_hook.h"
+#include "moderation/moderation_hook.h"
 
 namespace shog {
 

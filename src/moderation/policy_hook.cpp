@@ -59,7 +59,7 @@ std::unique_ptr<OutputFilter> PolicyModerationHook::open_output(const Moderation
   return std::make_unique<StreamModerator>(mod_, policy, std::move(done));
 }
 
-nlohmann::json PolicyModerationHook::moderations_result(const ModerationContext& ctx, std::string_view text) {
+nlohmann::json PolicyModerationHook::moderations(const ModerationContext& ctx, std::string_view text) {
   const Policy& policy = mod_->policies().get(ctx.policy);
   // Scores always (the endpoint exists to report them), with every detector
   // even under a policy that would not act on them; a category is flagged

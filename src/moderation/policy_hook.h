@@ -1,4 +1,4 @@
-// The server's moderation hook (serve/moderation_hook.h), implemented by
+// The server's moderation hook (moderation/moderation_hook.h), implemented by
 // policies (policy.h), the detectors (moderator.h), the stream filter
 // (stream_filter.h) and the audit log (audit_log.h): every decision the
 // server asks for is written to the log (when one is given), one record per
@@ -16,7 +16,7 @@
 #include "moderation/audit_log.h"
 #include "moderation/moderator.h"
 #include "moderation/stream_filter.h"
-#include "serve/moderation_hook.h"
+#include "moderation/moderation_hook.h"
 
 namespace shog {
 
@@ -37,7 +37,7 @@ class PolicyModerationHook : public ModerationHook {
   // (categories.h: openai_moderation_result) for one input, judged by the
   // context's policy's input thresholds (whatever their actions); logged
   // with direction "moderations" unless the policy allows everything.
-  nlohmann::json moderations_result(const ModerationContext& ctx, std::string_view text);
+  nlohmann::json moderations(const ModerationContext& ctx, std::string_view text) override;
 
   const Moderator& moderator() const { return *mod_; }
 

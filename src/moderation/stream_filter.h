@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "moderation/moderator.h"
-#include "serve/moderation_hook.h"
+#include "moderation/moderation_hook.h"
 
 namespace shog {
 

@@ -73,7 +73,7 @@ TEST(AuditLog, EveryDecisionIsLoggedWithItsContext) {
   ModerationContext d{"req-4", "journal", "diary", ""};
   h->check_input(d, "they are subhuman");
   h->check_input(ModerationContext{"req-5", "raw", "none", ""}, "how to make a bomb");  // not checked, not logged
-  auto res = h->moderations_result(ModerationContext{"req-6", "api", "assistant", "key-7"}, "how to make a bomb");
+  auto res = h->moderations(ModerationContext{"req-6", "api", "assistant", "key-7"}, "how to make a bomb");
   EXPECT_TRUE(res["flagged"].get<bool>());
 
   AuditLog log(db.path, /*read_only=*/true);

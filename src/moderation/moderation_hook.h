@@ -1,5 +1,6 @@
 // Where the server asks a deployment's moderation policy about text. The
-// server knows only this interface; src/moderation implements it (issue 8).
+// server knows only this interface; PolicyModerationHook (policy_hook.h)
+// implements it. It lives in the moderation layer, below serve.
 // A deployment whose policy is "none" (or a server built with no hook) gets
 // no checks at all.
 //
@@ -15,6 +16,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace shog {
 
@@ -50,6 +53,13 @@ class ModerationHook {
   virtual bool has_policy(const std::string& policy) const = 0;
   virtual ModerationVerdict check_input(const ModerationContext& ctx, std::string_view text) = 0;
   virtual std::unique_ptr<OutputFilter> open_output(const ModerationContext& ctx) = 0;
+  // POST /v1/moderations: one result in OpenAI's shape ({"flagged",
+  // "categories", "category_scores"}) for one input under ctx.policy, or
+  // null when this hook cannot score text on its own (the route then 404s).
+  virtual nlohmann::json moderations(const ModerationContext& ctx, std::string_view text) {
+    (void)ctx, (void)text;
+    return nullptr;
+  }
 };
 
 }  // namespace shog

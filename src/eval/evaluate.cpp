@@ -1,0 +1,131 @@
+#include "eval/evaluate.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "align/reward.h"
+#include "core/error.h"
+#include "core/file_io.h"
+
+namespace shog {
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void check_inputs(const EvalOptions& opt) {
+  SHOG_CHECK(!opt.models.empty(), ErrorKind::invalid_argument, "--model", "give at least one model (NAME=DIR)");
+  std::set<std::string> names;
+  for (const ModelSpec& m : opt.models) {
+    SHOG_CHECK(names.insert(m.name).second, ErrorKind::invalid_argument, "--model",
+               "two models are named \"{}\"; name them NAME=DIR", m.name);
+    SHOG_CHECK(std::filesystem::is_directory(m.dir), ErrorKind::invalid_argument, "--model " + m.name,
+               "{} is not a directory", m.dir);
+    SHOG_CHECK(file_exists(m.dir + "/adapter_config.json") || file_exists(m.dir + "/config.json"),
+               ErrorKind::invalid_argument, "--model " + m.name,
+               "{} holds neither config.json (a model) nor adapter_config.json (a LoRA adapter)", m.dir);
+  }
+  if (!opt.reward_model.empty())
+    SHOG_CHECK(file_exists(opt.reward_model + "/reward.json"), ErrorKind::invalid_argument, "--reward-model",
+               "{} is not a reward model directory (no reward.json; train one with `shoggoth reward`)",
+               opt.reward_model);
+  if (!opt.text.empty())
+    SHOG_CHECK(file_exists(opt.text), ErrorKind::invalid_argument, "--text", "{} does not exist", opt.text);
+  SHOG_CHECK(opt.limit >= 0, ErrorKind::invalid_argument, "--limit", "must be >= 0, got {}", opt.limit);
+  SHOG_CHECK(opt.replies.max_new_tokens >= 1, ErrorKind::invalid_argument, "--max-tokens", "must be >= 1, got {}",
+             opt.replies.max_new_tokens);
+  SHOG_CHECK(opt.replies.max_batch >= 1, ErrorKind::invalid_argument, "--batch", "must be >= 1, got {}",
+             opt.replies.max_batch);
+  SHOG_CHECK(opt.bpb.batch_rows >= 1, ErrorKind::invalid_argument, "--bpb-rows", "must be >= 1, got {}",
+             opt.bpb.batch_rows);
+}
+
+}  // namespace
+
+EvalResults run_eval(const EvalOptions& opt) {
+  auto log = [&](const std::string& s) {
+    if (opt.log) opt.log(s);
+  };
+  check_inputs(opt);
+  EvalResults r;
+  r.split = opt.split;
+  r.files = synth_files(opt.synth_dir, opt.split);
+  r.prompts = read_test_prompts(r.files.prompts, opt.limit);
+  SHOG_CHECK(!r.prompts.empty(), ErrorKind::bad_input, r.files.prompts, "holds no prompts");
+  r.detector = check_refusal_detector(read_labelled_replies(r.files.refusals));
+  r.max_new_tokens = opt.replies.max_new_tokens;
+  r.reward_model = opt.reward_model;
+  log(fmt::format("eval: {} prompts from {}; refusal detector accuracy {:.3f} on {} labelled replies",
+                  r.prompts.size(), r.files.prompts, r.detector.accuracy(), r.detector.n()));
+
+  std::optional<BpbText> text;
+  if (opt.bits_per_byte) {
+    if (!opt.text.empty()) text = read_plain_text(opt.text);
+    else if (file_exists(r.files.conversations)) text = read_chat_text(r.files.conversations);
+    else log(fmt::format("eval: no {}: bits per byte skipped (pass --text FILE)", r.files.conversations));
+    if (text) r.bpb_source = text->source, r.bpb_chat = text->chat;
+  }
+
+  for (const ModelSpec& spec : opt.models) {
+    auto t0 = std::chrono::steady_clock::now();
+    EvalModel m = EvalModel::load(spec, opt.dtype);
+    ModelEval e;
+    e.name = spec.name;
+    e.dir = spec.dir;
+    e.base_dir = m.base_dir();
+    log(fmt::format("eval: {}: loaded {}{} in {:.1f}s", e.name, e.dir,
+                    e.base_dir.empty() ? "" : " (LoRA adapter over " + e.base_dir + ")", seconds_since(t0)));
+    e.replies = generate_replies(m, r.prompts, opt.replies, &e.generation);
+    std::vector<bool> cut;
+    for (size_t i = 0; i < r.prompts.size(); ++i) {
+      e.verdicts.push_back(judge_reply(r.prompts[i], e.replies[i].text));
+      cut.push_back(e.replies[i].finish == FinishReason::length);
+    }
+    e.metrics = summarize_replies(r.prompts, e.verdicts, cut);
+    log(fmt::format("eval: {}: {} replies, {} tokens in {:.1f}s ({:.0f} tok/s); task accuracy {:.3f}, harmful "
+                    "compliance {:.3f}, over-refusal {:.3f}",
+                    e.name, e.replies.size(), e.generation.generated_tokens, e.generation.seconds,
+                    double(e.generation.generated_tokens) / std::max(e.generation.seconds, 1e-9),
+                    e.metrics.task_accuracy.value(), e.metrics.harmful_compliance.value(),
+                    e.metrics.over_refusal.value()));
+    if (text) {
+      t0 = std::chrono::steady_clock::now();
+      e.bpb = bits_per_byte(m, *text, opt.bpb);
+      log(fmt::format("eval: {}: {:.4f} bits per byte over {} tokens, {} bytes{} in {:.1f}s", e.name,
+                      e.bpb->value(), e.bpb->tokens, e.bpb->bytes,
+                      e.bpb->skipped ? fmt::format(" ({} conversations too long, skipped)", e.bpb->skipped) : "",
+                      seconds_since(t0)));
+    }
+    r.models.push_back(std::move(e));
+  }
+
+  if (!opt.reward_model.empty()) {
+    auto t0 = std::chrono::steady_clock::now();
+    RewardModel rm = RewardModel::load(opt.reward_model, opt.dtype);
+    for (ModelEval& e : r.models) {
+      std::vector<Messages> convs;
+      for (size_t i = 0; i < r.prompts.size(); ++i) {
+        Messages c = r.prompts[i].prompt;
+        c.push_back({ChatRole::assistant, e.replies[i].text});
+        convs.push_back(std::move(c));
+      }
+      e.rm_scores = rm.score(convs);
+      double sum = 0;
+      for (double s : e.rm_scores)
+        if (std::isfinite(s)) sum += s, ++e.rm_scored;
+      e.rm_score_mean = e.rm_scored ? sum / double(e.rm_scored) : std::numeric_limits<double>::quiet_NaN();
+    }
+    log(fmt::format("eval: reward model {} scored {} models' replies in {:.1f}s", opt.reward_model, r.models.size(),
+                    seconds_since(t0)));
+  }
+  return r;
+}
+
+}  // namespace shog
