@@ -64,18 +64,7 @@ std::vector<DpoPair> load_pairs(const std::string& path, const ChatTemplate& cha
   return out;
 }
 
-std::vector<std::vector<int64_t>> pair_lengths(const std::vector<DpoPair>& pairs) {
-  std::vector<std::vector<int64_t>> out;
-  for (auto& p : pairs)
-    out.push_back({packed_length(p.chosen, PackMode::next_token), packed_length(p.rejected, PackMode::next_token)});
-  return out;
-}
-
-PackedBatch pack_pairs(const std::vector<DpoPair>& pairs, const std::vector<size_t>& units, int64_t T, int32_t pad) {
-  std::vector<const TokenizedSample*> ptrs;
-  for (size_t u : units) ptrs.push_back(&pairs[u].chosen), ptrs.push_back(&pairs[u].rejected);
-  return pack_samples(ptrs, T, PackMode::next_token, pad);
-}
+constexpr PackMode kMode = PackMode::next_token;
 
 // Forward and the summed reply log-prob of every sample of the batch.
 std::vector<double> sequence_logps(Transformer& m, const PackedBatch& b) {
@@ -91,12 +80,12 @@ std::vector<double> sequence_logps(Transformer& m, const PackedBatch& b) {
 std::vector<std::vector<size_t>> in_order(const std::vector<DpoPair>& pairs, const AlignTrainSettings& t) {
   std::vector<size_t> order(pairs.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  return plan_batches(pair_lengths(pairs), order, t.seq_len, t.batch_rows);
+  return plan_batches(pair_lengths(pairs, kMode), order, t.seq_len, t.batch_rows);
 }
 
 void compute_reference(Transformer& m, std::vector<DpoPair>& pairs, const AlignTrainSettings& t, int32_t pad) {
   for (auto& g : in_order(pairs, t)) {
-    auto lp = sequence_logps(m, pack_pairs(pairs, g, t.seq_len, pad));
+    auto lp = sequence_logps(m, pack_pairs(pairs, g, t.seq_len, kMode, pad));
     for (size_t k = 0; k < g.size(); ++k) pairs[g[k]].ref_chosen = lp[2 * k], pairs[g[k]].ref_rejected = lp[2 * k + 1];
   }
 }
@@ -141,7 +130,7 @@ DpoResult run_dpo(const DpoConfig& cfg) {
                std::chrono::duration<double>(std::chrono::steady_clock::now() - ref_start).count(), cfg.loss.c_str(),
                cfg.beta, fm.adapter() ? "LoRA" : "full");
 
-  PackedEpochs epochs(pair_lengths(train), t.seq_len, t.batch_rows, uint64_t(t.seed));
+  PackedEpochs epochs(pair_lengths(train, kMode), t.seq_len, t.batch_rows, uint64_t(t.seed));
   const int64_t total = t.total_steps(epochs.groups_per_epoch());
   AdamWOptimizer opt(fm.train_table(), t.hyper());
   const LrSchedule sched = t.schedule_for(total);
@@ -155,7 +144,7 @@ DpoResult run_dpo(const DpoConfig& cfg) {
     Stats s;
     m.set_training(false);
     for (auto& g : in_order(val, t)) {
-      auto lp = sequence_logps(m, pack_pairs(val, g, t.seq_len, fm.pad_id()));
+      auto lp = sequence_logps(m, pack_pairs(val, g, t.seq_len, kMode, fm.pad_id()));
       for (size_t k = 0; k < g.size(); ++k) {
         const DpoPair& p = val[g[k]];
         PairLoss pl = dpo_loss(kind, cfg.beta, cfg.label_smoothing, lp[2 * k], lp[2 * k + 1], p.ref_chosen,
@@ -176,7 +165,7 @@ DpoResult run_dpo(const DpoConfig& cfg) {
     Stats s;
     double logp_c = 0, logp_r = 0;
     for (auto& g : groups) {
-      PackedBatch b = pack_pairs(train, g, t.seq_len, fm.pad_id());
+      PackedBatch b = pack_pairs(train, g, t.seq_len, kMode, fm.pad_id());
       auto lp = sequence_logps(m, b);
       std::vector<float> grad(b.inputs.size(), 0.0f);
       for (size_t k = 0; k < g.size(); ++k) {

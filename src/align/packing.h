@@ -47,6 +47,23 @@ bool fits(const TokenizedSample& s, int64_t T, PackMode mode);
 std::vector<std::vector<size_t>> plan_batches(const std::vector<std::vector<int64_t>>& unit_lengths,
                                               std::span<const size_t> order, int64_t T, int64_t max_rows);
 
+// Preference pairs (anything with TokenizedSample members `chosen` and
+// `rejected`) are packed as units: both sides of a pair share a micro-batch,
+// chosen at 2k and rejected at 2k+1 of the batch's samples.
+template <class Pair>
+std::vector<std::vector<int64_t>> pair_lengths(const std::vector<Pair>& pairs, PackMode mode) {
+  std::vector<std::vector<int64_t>> out;
+  for (auto& p : pairs) out.push_back({packed_length(p.chosen, mode), packed_length(p.rejected, mode)});
+  return out;
+}
+template <class Pair>
+PackedBatch pack_pairs(const std::vector<Pair>& pairs, std::span<const size_t> units, int64_t T, PackMode mode,
+                       int32_t pad_id) {
+  std::vector<const TokenizedSample*> ptrs;
+  for (size_t u : units) ptrs.push_back(&pairs[u].chosen), ptrs.push_back(&pairs[u].rejected);
+  return pack_samples(ptrs, T, mode, pad_id);
+}
+
 // Endless micro-batches over a data set: each epoch a new seeded shuffle of
 // the units, planned into groups by plan_batches.
 class PackedEpochs {

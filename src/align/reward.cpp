@@ -62,12 +62,6 @@ std::vector<PairSamples> load_pairs(const std::string& path, const ChatTemplate&
   return out;
 }
 
-std::vector<std::vector<int64_t>> pair_lengths(const std::vector<PairSamples>& pairs) {
-  std::vector<std::vector<int64_t>> out;
-  for (auto& p : pairs) out.push_back({int64_t(p.chosen.ids.size()), int64_t(p.rejected.ids.size())});
-  return out;
-}
-
 // Scores of a packed batch: the head at each sample's last token.
 std::vector<float> score_batch(Transformer& m, LinearHead& head, const PackedBatch& b) {
   m.forward(b.inputs.data(), b.B, b.T, b.seg_lens);
@@ -76,13 +70,6 @@ std::vector<float> score_batch(Transformer& m, LinearHead& head, const PackedBat
   std::vector<float> r(rows.size());
   head.forward(m.hidden(), rows, r.data());
   return r;
-}
-
-PackedBatch pack_pairs(const std::vector<PairSamples>& pairs, const std::vector<size_t>& units, int64_t T,
-                       int32_t pad) {
-  std::vector<const TokenizedSample*> ptrs;
-  for (size_t u : units) ptrs.push_back(&pairs[u].chosen), ptrs.push_back(&pairs[u].rejected);
-  return pack_samples(ptrs, T, PackMode::whole, pad);
 }
 
 struct PairEval {
@@ -96,8 +83,8 @@ PairEval evaluate(Transformer& m, LinearHead& head, const std::vector<PairSample
   PairEval e;
   const bool was = m.training();
   m.set_training(false);
-  for (auto& g : plan_batches(pair_lengths(pairs), order, t.seq_len, t.batch_rows)) {
-    auto r = score_batch(m, head, pack_pairs(pairs, g, t.seq_len, pad));
+  for (auto& g : plan_batches(pair_lengths(pairs, PackMode::whole), order, t.seq_len, t.batch_rows)) {
+    auto r = score_batch(m, head, pack_pairs(pairs, g, t.seq_len, PackMode::whole, pad));
     for (size_t k = 0; k < g.size(); ++k) {
       e.loss += bradley_terry_loss(r[2 * k], r[2 * k + 1], pairs[g[k]].margin).loss;
       e.accuracy += r[2 * k] > r[2 * k + 1];
@@ -130,7 +117,7 @@ RewardResult run_reward(const RewardConfig& cfg) {
   const int64_t C = m.config().d_model;
   LinearHead head(C, 1);
   head.init(uint64_t(t.seed) + 7, float(1.0 / std::sqrt(double(C + 1))));
-  PackedEpochs epochs(pair_lengths(train), t.seq_len, t.batch_rows, uint64_t(t.seed));
+  PackedEpochs epochs(pair_lengths(train, PackMode::whole), t.seq_len, t.batch_rows, uint64_t(t.seed));
   const int64_t total = t.total_steps(epochs.groups_per_epoch());
   AdamWOptimizer opt(fm.train_table(), t.hyper());
   ops::AdamWHyper hh = t.hyper();
@@ -154,7 +141,7 @@ RewardResult run_reward(const RewardConfig& cfg) {
     head.zero_grad();
     double loss = 0, acc = 0;
     for (auto& g : groups) {
-      PackedBatch b = pack_pairs(train, g, t.seq_len, fm.pad_id());
+      PackedBatch b = pack_pairs(train, g, t.seq_len, PackMode::whole, fm.pad_id());
       auto r = score_batch(m, head, b);
       std::vector<float> dr(r.size());
       for (size_t k = 0; k < g.size(); ++k) {
