@@ -28,6 +28,7 @@
 #include "model/linear_head.h"
 #include "model/lora.h"
 #include "model/model_io.h"
+#include "model/model_test_util.h"
 #include "model/transformer.h"
 
 namespace fs = std::filesystem;
@@ -38,21 +39,8 @@ namespace {
 const std::vector<LoraTarget> kAll = {LoraTarget::q,    LoraTarget::k,  LoraTarget::v,   LoraTarget::o,
                                       LoraTarget::gate, LoraTarget::up, LoraTarget::down};
 
-std::vector<int32_t> random_tokens(int64_t n, int64_t vocab, uint64_t seed) {
-  Rng rng(seed);
-  std::vector<int32_t> t;
-  for (int64_t i = 0; i < n; ++i) t.push_back(int32_t(rng.below(uint64_t(vocab))));
-  return t;
-}
-
-double rel_err(const float* a, const float* b, int64_t n) {
-  double d = 0, m = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    d = std::max(d, std::fabs(double(a[i]) - double(b[i])));
-    m = std::max(m, std::fabs(double(b[i])));
-  }
-  return m > 0 ? d / m : d;
-}
+using test::random_tokens;
+using test::rel_err;
 
 std::string scratch_dir(const std::string& name) {
   std::string d = fmt::format("{}/lora_test_{}_{}", SHOG_BINARY_DIR, name, ::getpid());

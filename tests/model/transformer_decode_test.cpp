@@ -21,27 +21,15 @@
 #include "core/safetensors.h"
 #include "model/kv_cache.h"
 #include "model/model_io.h"
+#include "model/model_test_util.h"
 #include "model/transformer.h"
 
 using namespace shog;
 
 namespace {
 
-std::vector<int32_t> random_tokens(int64_t n, int64_t vocab, uint64_t seed) {
-  Rng rng(seed);
-  std::vector<int32_t> t;
-  for (int64_t i = 0; i < n; ++i) t.push_back(int32_t(rng.below(uint64_t(vocab))));
-  return t;
-}
-
-double row_rel_err(const float* a, const float* ref, int64_t n) {
-  double d = 0, m = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    d = std::max(d, std::fabs(double(a[i]) - double(ref[i])));
-    m = std::max(m, std::fabs(double(ref[i])));
-  }
-  return m > 0 ? d / m : d;
-}
+using test::random_tokens;
+const auto& row_rel_err = test::rel_err;
 
 // Logits [T, V] of the whole sequence recomputed by the training forward.
 std::vector<float> full_logits(Transformer& m, const std::vector<int32_t>& toks) {
