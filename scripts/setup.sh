@@ -10,6 +10,7 @@ PKGS=(
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libfmt-dev libspdlog-dev
   libpcre2-dev           # tokenizer pre-split regex (with JIT)
   libsqlite3-dev         # moderation audit log, serve API keys
+  libopenmpi-dev openmpi-bin   # data-parallel pretraining over MPI (optional for the build; its tests need it)
   libgtest-dev libgmock-dev libbenchmark-dev librapidcheck-dev
   python3 python3-torch python3-numpy   # PyTorch: test oracle and bench peer
   libjemalloc2           # for a fair PyTorch bench (LD_PRELOAD)

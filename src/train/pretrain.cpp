@@ -1,10 +1,17 @@
 // Pretraining loop. Reads top to bottom as the run goes: configure, open the
 // data, build or resume the model, then per step: micro-batches of forward +
-// cross-entropy backward, one clipped AdamW update, logging, validation,
-// checkpoints. Determinism: given the same thread count, every kernel is
+// cross-entropy backward, the gradient sum over data-parallel ranks, one
+// clipped AdamW update, logging, validation, checkpoints. Determinism: given
+// the same thread count (and rank count), every kernel and collective is
 // deterministic and all state that changes (weights, moments, data position)
 // is in the checkpoint, so a resumed run reproduces the uninterrupted loss
-// curve bit for bit (tests/cli/pretrain_resume_test.sh).
+// curve bit for bit (tests/cli/pretrain_test.sh, tests/cli/mpi/pretrain_dp_test.sh).
+//
+// Data parallel (W ranks, a Communicator): every rank holds the whole model
+// and optimizer, trains on its own B of each micro-batch's W*B sequences,
+// and adds its gradients to the others' before the update, which is then the
+// same on every rank; rank 0 alone reads the starting checkpoint and writes
+// the output directory (checkpoints, metrics, plots) and the progress line.
 #include "train/pretrain.h"
 
 #include <omp.h>
@@ -19,12 +26,14 @@
 #include "core/error.h"
 #include "core/file_io.h"
 #include "data/batch_loader.h"
+#include "data/token_shard.h"
 #include "model/transformer.h"
 #include "ops/gemm_peak.h"
 #include "train/adamw_optimizer.h"
 #include "train/checkpoint.h"
 #include "train/lr_schedule.h"
 #include "train/run_log.h"
+#include "train/zero1_optimizer.h"
 
 namespace fs = std::filesystem;
 
@@ -70,6 +79,7 @@ void PretrainConfig::register_fields(ConfigFields& f) {
   f.add("train.threads", "OpenMP threads (0: all cores)", &threads);
   f.add("train.stop_after", "stop after this step with a checkpoint (0: off)", &stop_after);
   f.add("train.progress", "show the progress bar", &progress);
+  f.add("train.zero1", "data parallel: shard the AdamW moments over the ranks (ZeRO-1)", &zero1);
 }
 
 ModelConfig PretrainConfig::model_config() const {
@@ -128,49 +138,149 @@ static void write_plot(const std::string& out_dir, const std::vector<nlohmann::j
                {{"loss", "train loss", "#1f77b4"}, {"val_loss", "validation loss", "#d62728"}});
 }
 
+namespace {
+
+// Rank 0 alone builds or reads the starting point (a checkpoint may sit on a
+// disk only rank 0 sees); every other rank receives its weights and trainer
+// state (the optimizer's moments: share_moments_from_root). Fresh runs
+// broadcast too: the same seed would give the same weights, but a copy needs
+// no argument.
+void share_start_from_root(Communicator& comm, Transformer& model, nlohmann::json& state) {
+  if (comm.size() == 1) return;
+  comm.broadcast(model.params(), model.num_floats() * int64_t(sizeof(float)), 0);
+  std::string text = state.dump();
+  int64_t len = int64_t(text.size());
+  comm.broadcast(&len, sizeof len, 0);
+  text.resize(size_t(len));
+  comm.broadcast(text.data(), len, 0);
+  state = nlohmann::json::parse(text);
+  model.sync_compute_weights();
+}
+
+// Moments and step count of the resumed optimizer: rank 0's `loaded` (its
+// own `whole`, or a temporary under ZeRO-1) to every rank's optimizer.
+void share_moments_from_root(Communicator& comm, const AdamWOptimizer* loaded, AdamWOptimizer* whole,
+                             Zero1AdamW* sharded) {
+  if (sharded) {
+    sharded->scatter(loaded);
+    return;
+  }
+  if (comm.size() == 1) return;
+  const int64_t bytes = int64_t(whole->m().size() * sizeof(float));
+  comm.broadcast(whole->m().data(), bytes, 0);
+  comm.broadcast(whole->v().data(), bytes, 0);
+  int64_t t = whole->steps_taken();
+  comm.broadcast(&t, sizeof t, 0);
+  whole->set_steps_taken(t);
+}
+
+// Ranks apply the same update to the same weights, so they stay identical as
+// long as every all-reduce gives every rank the same bits. Checked before each
+// checkpoint (a 64-bit hash of the weights, compared with rank 0's), so that a
+// checkpoint never stands for weights that only rank 0 had.
+void check_ranks_agree(Communicator& comm, const Transformer& model, int64_t step) {
+  if (comm.size() == 1) return;
+  const auto* words = reinterpret_cast<const uint64_t*>(model.params());
+  const int64_t n = model.num_floats() / 2;  // whole 8-byte words; a trailing float is covered below
+  uint64_t h = 0x9e3779b97f4a7c15ull;
+  for (int64_t i = 0; i < n; ++i) h = (h ^ words[i]) * 0x100000001b3ull;
+  h = fnv1a64(model.params() + 2 * n, size_t(model.num_floats() - 2 * n) * sizeof(float), h);
+  uint64_t root_h = h;
+  comm.broadcast(&root_h, sizeof root_h, 0);
+  double differ = root_h == h ? 0 : 1;
+  comm.all_reduce_sum(&differ, 1);
+  SHOG_CHECK(differ == 0, ErrorKind::internal, fmt::format("step {}", step),
+             "the weights of {} of {} data-parallel ranks differ from rank 0's (an all-reduce gave ranks "
+             "different sums); stopping without saving",
+             int64_t(differ), comm.size());
+}
+
+}  // namespace
+
 PretrainResult run_pretrain(const PretrainConfig& cfg, bool resume) {
+  SingleProcess one;
+  return run_pretrain(cfg, resume, one);
+}
+
+PretrainResult run_pretrain(const PretrainConfig& cfg, bool resume, Communicator& comm) {
   cfg.validate();
   if (cfg.threads > 0) omp_set_num_threads(int(cfg.threads));
   const ModelConfig mc = cfg.model_config();
   const DType dt = parse_dtype(cfg.dtype, "train.dtype");
   const int64_t B = cfg.batch_size, T = cfg.seq_len, A = cfg.grad_accum;
+  const int64_t W = comm.size(), rank = comm.rank(), GB = W * B;  // GB: sequences per micro-batch, all ranks
+  const bool root = comm.is_root();
 
-  BatchLoader train(cfg.train_shards, B, T, uint64_t(cfg.seed), LoaderOrder::shuffled);
+  // Every rank walks the same order of micro-batches of W*B windows and takes
+  // rows [rank*B, (rank+1)*B) of each, so W ranks of batch B see exactly the
+  // windows, in the same steps, that one process of batch W*B sees, and the
+  // loader position in a checkpoint is the same for both.
+  BatchLoader train(cfg.train_shards, GB, T, uint64_t(cfg.seed), LoaderOrder::shuffled);
   SHOG_CHECK(int64_t(train.vocab_size()) <= mc.vocab, ErrorKind::invalid_argument, "model.vocab",
              "the shards use a vocabulary of {} tokens but the model has only {}", train.vocab_size(), mc.vocab);
   std::unique_ptr<BatchLoader> val;
   if (!cfg.val_shards.empty() && cfg.val_every > 0)
-    val = std::make_unique<BatchLoader>(cfg.val_shards, B, T, uint64_t(cfg.seed), LoaderOrder::sequential);
+    val = std::make_unique<BatchLoader>(cfg.val_shards, GB, T, uint64_t(cfg.seed), LoaderOrder::sequential);
 
   Transformer model(mc, dt);
   model.init_weights(uint64_t(cfg.seed), float(cfg.init_std));
   ops::AdamWHyper hyper{float(cfg.lr), float(cfg.beta1), float(cfg.beta2), float(cfg.eps), float(cfg.weight_decay)};
-  AdamWOptimizer opt(model.table(), hyper);
+  // The optimizer: whole AdamW state on every rank, or under ZeRO-1 each
+  // rank's shard of it (a whole one then exists only on rank 0, briefly, to
+  // read or write a checkpoint).
+  const bool zero1 = cfg.zero1 && W > 1;
+  std::unique_ptr<AdamWOptimizer> whole;
+  std::unique_ptr<Zero1AdamW> sharded;
+  if (zero1) sharded = std::make_unique<Zero1AdamW>(model.table(), hyper, comm);
+  else whole = std::make_unique<AdamWOptimizer>(model.table(), hyper);
+  auto whole_on_root = [&]() -> std::unique_ptr<AdamWOptimizer> {
+    return root && zero1 ? std::make_unique<AdamWOptimizer>(model.table(), hyper) : nullptr;
+  };
   LrSchedule sched{parse_lr_schedule(cfg.schedule, "train.schedule"), cfg.lr, cfg.warmup_steps, cfg.steps,
                    cfg.min_lr_ratio, cfg.decay_fraction};
 
-  make_dirs(cfg.out_dir);
+  // Only rank 0 touches the output directory: checkpoints, metrics, plots.
   const std::string metrics_path = cfg.out_dir + "/metrics.jsonl";
+  nlohmann::json state;  // trainer_state.json of the checkpoint resumed from
+  std::unique_ptr<AdamWOptimizer> loaded = resume ? whole_on_root() : nullptr;  // ZeRO-1: rank 0 reads into it
+  if (root) {
+    make_dirs(cfg.out_dir);
+    if (resume) {
+      std::string dir = latest_checkpoint(cfg.out_dir);
+      SHOG_CHECK(!dir.empty(), ErrorKind::invalid_argument, cfg.out_dir,
+                 "--resume given but there is no checkpoint here");
+      state = load_checkpoint(dir, model, loaded ? *loaded : *whole);
+      state["dir"] = dir;
+    } else {
+      SHOG_CHECK(latest_checkpoint(cfg.out_dir).empty(), ErrorKind::invalid_argument, cfg.out_dir,
+                 "already holds a checkpoint; pass --resume to continue it, or choose another train.out_dir");
+    }
+  }
+  share_start_from_root(comm, model, state);
+  if (resume) share_moments_from_root(comm, loaded ? loaded.get() : whole.get(), whole.get(), sharded.get());
+  loaded.reset();
   int64_t start = 0;
   if (resume) {
-    std::string dir = latest_checkpoint(cfg.out_dir);
-    SHOG_CHECK(!dir.empty(), ErrorKind::invalid_argument, cfg.out_dir, "--resume given but there is no checkpoint here");
-    auto state = load_checkpoint(dir, model, opt);
+    const std::string dir = state.value("dir", cfg.out_dir);
+    LoaderPosition pos;
     try {
       start = state.at("step").get<int64_t>();
-      train.restore(state.at("loader").get<LoaderPosition>());
+      pos = state.at("loader").get<LoaderPosition>();
     } catch (const nlohmann::json::exception& e) {
       throw Error(ErrorKind::bad_input, dir + "/trainer_state.json", e.what());
     }
+    SHOG_CHECK(pos.batch == GB, ErrorKind::invalid_argument, "train.batch_size",
+               "the checkpoint was trained with {} sequences per micro-batch over all ranks; this run has {} ({} "
+               "rank(s) x batch_size {})",
+               pos.batch, GB, W, B);
+    train.restore(pos);
     SHOG_CHECK(state.value("dtype", cfg.dtype) == cfg.dtype, ErrorKind::invalid_argument, "train.dtype",
                "the checkpoint was trained with {}, not {}", state.value("dtype", ""), cfg.dtype);
-    std::fprintf(stderr, "resuming from %s at step %lld\n", dir.c_str(), (long long)start);
-  } else {
-    SHOG_CHECK(latest_checkpoint(cfg.out_dir).empty(), ErrorKind::invalid_argument, cfg.out_dir,
-               "already holds a checkpoint; pass --resume to continue it, or choose another train.out_dir");
+    if (root) std::fprintf(stderr, "resuming from %s at step %lld\n", dir.c_str(), (long long)start);
   }
-  MetricsLog metrics(metrics_path, resume ? start : -1);
-  if (!cfg.tokenizer.empty()) {
+  std::unique_ptr<MetricsLog> metrics;
+  if (root) metrics = std::make_unique<MetricsLog>(metrics_path, resume ? start : -1);
+  if (root && !cfg.tokenizer.empty()) {
     std::error_code ec;
     fs::copy_file(cfg.tokenizer, cfg.out_dir + "/tokenizer" + fs::path(cfg.tokenizer).extension().string(),
                   fs::copy_options::overwrite_existing, ec);
@@ -181,75 +291,107 @@ PretrainResult run_pretrain(const PretrainConfig& cfg, bool resume) {
   copy.register_fields(fields);
   const std::string config_toml = fields.to_toml();
 
-  const double peak = ops::measure_gemm_peak_flops(dt, 0.3);
-  const double step_flops = mc.train_flops_per_token(T) * double(B * T * A);
-  std::fprintf(stderr,
-               "model: %lld layers, d_model %lld, %lld heads (%lld kv), ffn %lld, vocab %lld: %.2fM parameters; "
-               "%s compute, %lld tokens/step; measured %s GEMM peak %.1f GFLOP/s\n",
-               (long long)mc.n_layer, (long long)mc.d_model, (long long)mc.n_head, (long long)mc.n_kv_head,
-               (long long)mc.ffn_hidden, (long long)mc.vocab, double(mc.num_params()) / 1e6, cfg.dtype.c_str(),
-               (long long)(B * T * A), cfg.dtype.c_str(), peak / 1e9);
+  // MFU: the FLOPs of all ranks against W times rank 0's measured peak (ranks
+  // are assumed alike); rank 0 alone measures, the others wait for step 1.
+  const int64_t step_tokens = GB * T * A;  // over all ranks
+  const double peak = root ? ops::measure_gemm_peak_flops(dt, 0.3) * double(W) : 1;
+  const double step_flops = mc.train_flops_per_token(T) * double(step_tokens);
+  if (root) {
+    std::fprintf(stderr,
+                 "model: %lld layers, d_model %lld, %lld heads (%lld kv), ffn %lld, vocab %lld: %.2fM parameters; "
+                 "%s compute, %lld tokens/step; measured %s GEMM peak %.1f GFLOP/s\n",
+                 (long long)mc.n_layer, (long long)mc.d_model, (long long)mc.n_head, (long long)mc.n_kv_head,
+                 (long long)mc.ffn_hidden, (long long)mc.vocab, double(mc.num_params()) / 1e6, cfg.dtype.c_str(),
+                 (long long)step_tokens, cfg.dtype.c_str(), peak / double(W) / 1e9);
+    if (W > 1)
+      std::fprintf(stderr, "data parallel: %lld ranks (%s), each %lld x %lld tokens per micro-batch%s\n",
+                   (long long)W, comm.backend(), (long long)B, (long long)T,
+                   zero1 ? "; ZeRO-1: AdamW moments sharded" : "");
+  }
 
-  std::vector<int32_t> inputs(size_t(B * T)), targets(size_t(B * T));
-  const std::vector<float> weights(size_t(B * T), float(1.0 / double(B * T * A)));
+  // The loader fills all W*B rows; this rank trains on its B of them.
+  std::vector<int32_t> all_inputs(size_t(GB * T)), all_targets(size_t(GB * T));
+  const int32_t* inputs = all_inputs.data() + rank * B * T;
+  const int32_t* targets = all_targets.data() + rank * B * T;
+  // Each token weighs 1/(tokens per step over all ranks), so a rank's loss and
+  // gradients are its share of the global mean and their sum over ranks is it.
+  const std::vector<float> weights(size_t(B * T), float(1.0 / double(step_tokens)));
   const int64_t end = cfg.stop_after > 0 ? std::min(cfg.stop_after, cfg.steps) : cfg.steps;
   PretrainResult res;
   double sum_time = 0;
   int64_t timed = 0;
   auto checkpoint = [&](int64_t step) {
+    check_ranks_agree(comm, model, step);
+    std::unique_ptr<AdamWOptimizer> gathered = whole_on_root();
+    if (sharded) sharded->gather(gathered.get());
+    if (!root) return;
     CheckpointExtras ex;
-    ex.trainer_state = {{"loader", train.position()}, {"dtype", cfg.dtype}, {"seed", cfg.seed}};
+    ex.trainer_state = {{"loader", train.position()}, {"dtype", cfg.dtype}, {"seed", cfg.seed}, {"ranks", W},
+                        {"zero1", zero1}};
     ex.config_toml = config_toml;
-    res.checkpoint_dir = save_checkpoint(cfg.out_dir, step, model, opt, ex);
-    write_plot(cfg.out_dir, metrics.rows());
+    res.checkpoint_dir = save_checkpoint(cfg.out_dir, step, model, gathered ? *gathered : *whole, ex);
+    write_plot(cfg.out_dir, metrics->rows());
   };
 
-  ProgressLine progress(cfg.steps, cfg.log_every, cfg.progress);
+  ProgressLine progress(cfg.steps, cfg.log_every, cfg.progress && root);
   for (int64_t step = start; step < end; ++step) {
     auto t0 = std::chrono::steady_clock::now();
     const double lr = sched.at(step);
     model.zero_grad();
     double loss = 0;
     for (int64_t micro = 0; micro < A; ++micro) {
-      train.next(inputs.data(), targets.data());
-      model.forward(inputs.data(), B, T);
-      double l = model.cross_entropy_backward(targets.data(), weights.data());
-      SHOG_CHECK(std::isfinite(l), ErrorKind::numeric, fmt::format("step {}", step + 1),
-                 "loss is {}; stopping without saving (the last checkpoint in {} is intact)", l, cfg.out_dir);
-      loss += l;
+      train.next(all_inputs.data(), all_targets.data());
+      model.forward(inputs, B, T);
+      loss += model.cross_entropy_backward(targets, weights.data());
     }
-    const double gnorm = opt.step(model.params(), model.grads(), lr, float(cfg.grad_clip), model.params16());
+    comm.all_reduce_sum(&loss, 1);
+    SHOG_CHECK(std::isfinite(loss), ErrorKind::numeric, fmt::format("step {}", step + 1),
+               "loss is {}; stopping without saving (the last checkpoint in {} is intact)", loss, cfg.out_dir);
+    // Gradients summed over ranks after the whole backward, not overlapped
+    // with it: Transformer::backward has no per-layer hook yet
+    // (docs/architecture.md, "train").
+    double gnorm;
+    if (sharded) {
+      gnorm = sharded->step(model.params(), model.grads(), lr, float(cfg.grad_clip));
+      model.sync_compute_weights();
+    } else {
+      comm.all_reduce_sum(model.grads(), model.num_floats());
+      gnorm = whole->step(model.params(), model.grads(), lr, float(cfg.grad_clip), model.params16());
+    }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (step > start) sum_time += secs, ++timed;  // the first step pays one-off allocation
-    const double tps = double(B * T * A) / secs, mfu = step_flops / secs / peak;
-    nlohmann::json m = {{"step", step + 1}, {"loss", loss}, {"lr", lr}, {"grad_norm", gnorm},
-                        {"tokens_per_s", tps}, {"mfu", mfu}, {"step_s", secs}};
-    metrics.append(m);
+    const double tps = double(step_tokens) / secs, mfu = step_flops / secs / peak;
     res.final_train_loss = loss;
 
+    bool validated = false;
     if (val && ((step + 1) % cfg.val_every == 0 || step + 1 == cfg.steps)) {
       val->rewind();
       const int64_t nb = std::min<int64_t>(cfg.val_batches, int64_t(val->batches_per_epoch()));
       std::vector<float> logp(size_t(B * T));
       double vsum = 0;
       for (int64_t k = 0; k < nb; ++k) {
-        val->next(inputs.data(), targets.data());
-        model.forward(inputs.data(), B, T);
-        model.token_logprobs(targets.data(), logp.data());
+        val->next(all_inputs.data(), all_targets.data());
+        model.forward(inputs, B, T);
+        model.token_logprobs(targets, logp.data());
         for (float x : logp) vsum -= x;
       }
-      res.final_val_loss = vsum / double(nb * B * T);
-      nlohmann::json vm = {{"step", step + 1}, {"val_loss", res.final_val_loss}};
-      metrics.append(vm);
+      comm.all_reduce_sum(&vsum, 1);
+      res.final_val_loss = vsum / double(nb * GB * T);
+      validated = true;
+    }
+    if (root) {
+      metrics->append({{"step", step + 1}, {"loss", loss}, {"lr", lr}, {"grad_norm", gnorm},
+                       {"tokens_per_s", tps}, {"mfu", mfu}, {"step_s", secs}});
+      if (validated) metrics->append({{"step", step + 1}, {"val_loss", res.final_val_loss}});
     }
     std::string line = fmt::format("loss {:.4f} | lr {:.2e} | {:.0f} tok/s | MFU {:.1f}%", loss, lr, tps, 100 * mfu);
-    if (metrics.rows().back().contains("val_loss")) line += fmt::format(" | val {:.4f}", res.final_val_loss);
+    if (validated) line += fmt::format(" | val {:.4f}", res.final_val_loss);
     progress.show(step + 1, line, secs);
     if ((step + 1) % cfg.ckpt_every == 0 || step + 1 == end) checkpoint(step + 1);
     res.steps_done = step + 1;
   }
   if (timed) {
-    res.tokens_per_second = double(B * T * A) / (sum_time / double(timed));
+    res.tokens_per_second = double(step_tokens) / (sum_time / double(timed));
     res.mfu = step_flops / (sum_time / double(timed)) / peak;
   }
   return res;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "model/model_config.h"
+#include "train/communicator.h"
 #include "train/config_fields.h"
 
 namespace shog {
@@ -22,7 +23,7 @@ struct PretrainConfig {
   std::vector<std::string> train_shards, val_shards;
   std::string tokenizer;  // copied next to checkpoints when given
   // [train]
-  int64_t batch_size = 8, seq_len = 128, grad_accum = 1, steps = 200, seed = 1337;
+  int64_t batch_size = 8 /* per rank */, seq_len = 128, grad_accum = 1, steps = 200, seed = 1337;
   std::string dtype = "bf16";
   double lr = 3e-3, min_lr_ratio = 0.1, decay_fraction = 0.2, weight_decay = 0.1, beta1 = 0.9, beta2 = 0.95,
          eps = 1e-8, grad_clip = 1.0;
@@ -33,6 +34,7 @@ struct PretrainConfig {
   int64_t threads = 0;           // 0: all cores
   int64_t stop_after = 0;        // stop (with a checkpoint) after this step; 0 = run to `steps` (testing resume)
   bool progress = true;
+  bool zero1 = false;            // shard AdamW moments over data-parallel ranks (no effect on one process)
 
   void register_fields(ConfigFields& f);
   ModelConfig model_config() const;
@@ -42,10 +44,16 @@ struct PretrainConfig {
 struct PretrainResult {
   int64_t steps_done = 0;
   double final_train_loss = 0, final_val_loss = -1;
-  double tokens_per_second = 0, mfu = 0;
+  double tokens_per_second = 0, mfu = 0;  // over all ranks
   std::string checkpoint_dir;
 };
 
-PretrainResult run_pretrain(const PretrainConfig& cfg, bool resume);
+// Data parallel over comm's ranks: every rank calls it with the same cfg;
+// batch_size is per rank, so a step trains on batch_size x ranks x grad_accum
+// sequences and equals (up to float summation order) one process with
+// batch_size x ranks. Only rank 0 writes to out_dir or the terminal; every
+// rank returns the same losses, rank 0 alone a checkpoint_dir.
+PretrainResult run_pretrain(const PretrainConfig& cfg, bool resume, Communicator& comm);
+PretrainResult run_pretrain(const PretrainConfig& cfg, bool resume);  // one process
 
 }  // namespace shog
