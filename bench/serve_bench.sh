@@ -21,7 +21,7 @@ cleanup() {
   rm -rf "$W"
 }
 trap cleanup EXIT
-[ -f "$MODEL/model.safetensors" ] || { echo "no model at $MODEL (run scripts/demo.sh, or pass a model directory)" >&2; exit 1; }
+[ -f "$MODEL/model.safetensors" ] || { echo "no model at $MODEL (run scripts/pretrain_small.sh, or pass a model directory)" >&2; exit 1; }
 
 KEY=$("$BUILD/shoggoth" keys create --db "$W/keys.sqlite" --tier bench --name bench 2> /dev/null)
 cat > "$W/platform.toml" <<TOML

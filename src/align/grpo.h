@@ -8,6 +8,7 @@
 #include <string>
 
 #include "align/finetune_model.h"
+#include "align/rollout_reward.h"
 #include "align/train_settings.h"
 
 namespace shog {
@@ -19,9 +20,7 @@ struct GrpoConfig {
   double temperature = 1.0, clip_eps = 0.2, clip_eps_high = 0;  // 0: clip_eps
   double beta = 0;                  // KL to the reference (off by default)
   std::string loss = "grpo";        // grpo | dr_grpo | dapo
-  std::string reward = "checker";   // checker | reward_model | mix
-  std::string reward_model;         // directory, for reward_model and mix
-  double checker_weight = 1, reward_model_weight = 1;
+  RolloutRewardSettings reward;     // grpo.reward (checker by default), reward_model, weights
   void register_fields(ConfigFields& f);
   void validate() const;
 };

@@ -244,4 +244,23 @@ std::vector<double> RewardModel::score(const std::vector<Messages>& convs, int64
   return out;
 }
 
+std::vector<double> RewardModel::score_pairs(const std::vector<PreferencePair>& pairs) {
+  std::vector<Messages> convs;
+  convs.reserve(2 * pairs.size());
+  for (const auto& p : pairs) {
+    Messages c = p.prompt, r = p.prompt;
+    c.insert(c.end(), p.chosen.begin(), p.chosen.end());
+    r.insert(r.end(), p.rejected.begin(), p.rejected.end());
+    convs.push_back(std::move(c)), convs.push_back(std::move(r));
+  }
+  return score(convs);
+}
+
+PairAccuracy pair_accuracy(const std::vector<double>& s) {
+  PairAccuracy a;
+  for (size_t i = 0; i + 1 < s.size(); i += 2)
+    if (!std::isnan(s[i]) && !std::isnan(s[i + 1])) ++a.scored, a.correct += s[i] > s[i + 1];
+  return a;
+}
+
 }  // namespace shog

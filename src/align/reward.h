@@ -31,12 +31,23 @@ struct RewardResult {
 RewardResult run_reward(const RewardConfig& cfg);
 
 // A trained reward model for scoring (eval, PPO, `shoggoth reward score`).
+// Pairwise accuracy of score_pairs() output: the chosen side scored higher,
+// over the pairs with both sides scored.
+struct PairAccuracy {
+  int64_t correct = 0, scored = 0;
+  double value() const { return scored > 0 ? double(correct) / double(scored) : 0.0; }
+};
+PairAccuracy pair_accuracy(const std::vector<double>& pair_scores);
+
 class RewardModel {
  public:
   static RewardModel load(const std::string& dir, DType dt = DType::f32);
   // One score per conversation (the whole conversation, reply included);
   // NaN for one longer than seq_len (default: the model's context).
   std::vector<double> score(const std::vector<Messages>& conversations, int64_t seq_len = 0);
+  // Both sides of each pair: out[2i] the chosen, out[2i+1] the rejected
+  // conversation's score (NaN when too long).
+  std::vector<double> score_pairs(const std::vector<PreferencePair>& pairs);
   const ChatTemplate& chat() const { return *chat_; }
   Transformer& model() { return *model_; }
 

@@ -31,28 +31,19 @@ void score(const ScoreArgs& a) {
   std::string first;
   while (first.empty() && std::getline(in, first)) {}
   const bool pairs = first.find("\"chosen\"") != std::string::npos;
-  std::vector<shog::Messages> convs;
+  std::vector<double> s;
   if (pairs) {
-    for (auto& p : shog::read_preferences(a.data)) {
-      auto c = p.prompt, r = p.prompt;
-      c.insert(c.end(), p.chosen.begin(), p.chosen.end());
-      r.insert(r.end(), p.rejected.begin(), p.rejected.end());
-      convs.push_back(c), convs.push_back(r);
-    }
+    s = rm.score_pairs(shog::read_preferences(a.data));
   } else {
+    std::vector<shog::Messages> convs;
     for (auto& c : shog::read_conversations(a.data)) convs.push_back(c.messages);
+    s = rm.score(convs);
   }
-  auto s = rm.score(convs);
-  int64_t correct = 0, scored = 0, too_long = 0;
+  int64_t too_long = 0;
   auto value = [&](double x) { return std::isnan(x) ? (++too_long, nlohmann::json()) : nlohmann::json(x); };
   for (size_t i = 0; i < (pairs ? s.size() / 2 : s.size()); ++i) {
-    nlohmann::json j;
-    if (pairs) {
-      j = {{"score_chosen", value(s[2 * i])}, {"score_rejected", value(s[2 * i + 1])}};
-      if (!std::isnan(s[2 * i]) && !std::isnan(s[2 * i + 1])) ++scored, correct += s[2 * i] > s[2 * i + 1];
-    } else {
-      j = {{"score", value(s[i])}};
-    }
+    nlohmann::json j = pairs ? nlohmann::json{{"score_chosen", value(s[2 * i])}, {"score_rejected", value(s[2 * i + 1])}}
+                             : nlohmann::json{{"score", value(s[i])}};
     text += j.dump() + "\n";
   }
   if (too_long)
@@ -60,9 +51,10 @@ void score(const ScoreArgs& a) {
                  (long long)too_long);
   if (a.out.empty()) std::cout << text;
   else shog::write_file_atomic(a.out, text);
-  if (pairs && scored > 0)
-    std::fprintf(stderr, "pairwise accuracy: %.4f (%lld of %lld scored pairs)\n", double(correct) / double(scored),
-                 (long long)correct, (long long)scored);
+  const shog::PairAccuracy acc = shog::pair_accuracy(s);
+  if (pairs && acc.scored > 0)
+    std::fprintf(stderr, "pairwise accuracy: %.4f (%lld of %lld scored pairs)\n", acc.value(), (long long)acc.correct,
+                 (long long)acc.scored);
 }
 
 void setup(CLI::App& sub) {

@@ -3,7 +3,8 @@
 # world: sft (full: the loss falls and the output loads; LoRA: adapter files
 # only, which `lora merge` turns into a model), reward (train, then score
 # pairs and conversations), dpo (sigmoid and ipo), grpo (each loss, KL with
-# LoRA); bad data and bad flags are
+# LoRA), ppo (full with a value head, LoRA with a separate value model from
+# the reward model); bad data and bad flags are
 # clear errors with a non-zero exit and no half-written model.
 # Usage: align_test.sh <shoggoth binary> <source dir>
 source "$(dirname "$0")/common.sh"
@@ -76,6 +77,41 @@ if "$SHOG" grpo --init "$W/sft" --train "$W/plain.jsonl" --out-dir "$W/x" --step
   fail "grpo accepted prompts without checkers"
 fi
 grep -q "plain.jsonl:1.*checker" "$W/e.err" || { cat "$W/e.err"; fail "missing-checker error does not say where"; }
+
+# PPO: reward-model scores with a value head on the full policy; then LoRA,
+# mixed rewards and a separate value model started from the reward model.
+ppo_common=(--init "$W/sft" --train "$W/syn/rl_train.jsonl" --reward-model "$W/rm" --steps 2 --rollouts-per-step 4
+            --minibatches 2 --ppo-epochs 2 --max-new-tokens 8 --lr 1e-3 "${common[@]}")
+"$SHOG" ppo "${ppo_common[@]}" --out-dir "$W/ppo" > "$W/ppo.out" 2> "$W/ppo.err" || { cat "$W/ppo.err"; fail "ppo failed"; }
+for key in score reward kl kl_coef entropy policy_loss value_loss clip_fraction value_clip_fraction explained_variance \
+           generate_s train_s; do
+  grep -q "\"$key\"" "$W/ppo/metrics.jsonl" || fail "ppo logged no $key"
+done
+for f in model.safetensors value_head.safetensors ppo.svg run.toml; do [ -f "$W/ppo/$f" ] || fail "ppo wrote no $f"; done
+[ -d "$W/ppo/value_model" ] && fail "ppo with a value head wrote a separate value model"
+grep -q "mean score" "$W/ppo.out" || fail "ppo printed no summary"
+"$SHOG" generate --model "$W/ppo" -q "hello" --max-tokens 4 --temperature 0 > /dev/null || fail "ppo output not loadable"
+"$SHOG" ppo "${ppo_common[@]}" --out-dir "$W/ppo_lora" --lora-rank 4 --reward mix --value-model separate \
+  --value-init "$W/rm" --target-kl 0 > /dev/null 2> "$W/ppo.err" || { cat "$W/ppo.err"; fail "ppo LoRA/separate failed"; }
+[ -f "$W/ppo_lora/adapter_model.safetensors" ] || fail "ppo LoRA wrote no adapter"
+[ -f "$W/ppo_lora/model.safetensors" ] && fail "a LoRA ppo run must not write full weights"
+for f in value_head.safetensors value_model/model.safetensors value_model/config.json; do
+  [ -f "$W/ppo_lora/$f" ] || fail "ppo separate wrote no $f"
+done
+grep -q '"accuracy"' "$W/ppo_lora/metrics.jsonl" || fail "ppo with mixed rewards logged no checker accuracy"
+# Bad settings: named in the error, non-zero exit, no model written.
+if "$SHOG" ppo "${ppo_common[@]}" --out-dir "$W/ppo_bad" --value-model separate 2> "$W/e.err"; then
+  fail "ppo accepted a separate value model without value_init"
+fi
+grep -q "ppo.value_init" "$W/e.err" || { cat "$W/e.err"; fail "missing value_init error does not name ppo.value_init"; }
+if "$SHOG" ppo "${ppo_common[@]}" --out-dir "$W/ppo_bad" --minibatches 8 2> "$W/e.err"; then
+  fail "ppo accepted more minibatches than rollouts"
+fi
+grep -q "ppo.minibatches" "$W/e.err" || { cat "$W/e.err"; fail "bad minibatches error does not name ppo.minibatches"; }
+if "$SHOG" ppo "${ppo_common[@]}" --out-dir "$W/ppo_bad" --value-model separate --value-init "$W/nowhere" 2> "$W/e.err"; then
+  fail "ppo accepted a missing value model directory"
+fi
+[ -f "$W/ppo_bad/model.safetensors" ] && fail "a failed ppo run left a model behind"
 
 # Bad input: a malformed line names file and line, exits non-zero, writes nothing.
 { head -3 "$W/syn/sft_train.jsonl"; echo '{"messages": [{"role": "wizard", "content": "hi"}]}'; } > "$W/bad.jsonl"

@@ -30,7 +30,7 @@ sizes=(--train 600 --val 120 --test 120)
 grep -q "train    600 prompts" a.txt || fail "summary: $(cat a.txt)"
 
 files=()
-for f in sft prefs rl moderation refusal; do
+for f in sft prefs rl moderation refusal comply; do
   for s in train val test; do files+=("${f}_${s}.jsonl"); done
 done
 for f in "${files[@]}" manifest.json; do
@@ -38,7 +38,7 @@ for f in "${files[@]}" manifest.json; do
   cmp -s "a/$f" "b/$f" || fail "$f differs between two runs with seed 5"
 done
 for f in "${files[@]}"; do cmp -s "a/$f" "c/$f" && fail "$f is the same for seeds 5 and 6"; done
-[ "$(ls a | wc -l)" -eq 16 ] || fail "expected 15 JSONL files and manifest.json: $(ls a)"
+[ "$(ls a | wc -l)" -eq 19 ] || fail "expected 18 JSONL files and manifest.json: $(ls a)"
 grep -q '"seed": 5' a/manifest.json || fail "manifest lacks the seed"
 grep -q '"sft_train.jsonl": 600' a/manifest.json || fail "manifest count for sft_train.jsonl"
 [ "$(wc -l <a/sft_train.jsonl)" -eq 600 ] || fail "sft_train.jsonl should have 600 lines"

@@ -17,7 +17,7 @@ namespace {
 
 using ojson = nlohmann::ordered_json;
 
-constexpr const char* kFiles[] = {"sft", "prefs", "rl", "moderation", "refusal"};
+constexpr const char* kFiles[] = {"sft", "prefs", "rl", "moderation", "refusal", "comply"};
 
 // Which bad reply the preference pair uses, by kind: (type, weight in %).
 const std::string& pick_bad_type(Rng& rng, const WorldItem& item) {
@@ -122,6 +122,13 @@ std::vector<std::string> world_file_lines(const World& world, Split s, const std
       row(it.good[0], it.kind == Kind::harmful, "good");
       if (it.kind != Kind::harmful) row(it.refusal, true, kOverRefusal);
       if (it.pref_bad != kOverRefusal) row(it.bad_reply(it.pref_bad), is_refusal_type(it, it.pref_bad), it.pref_bad);
+    } else if (file == "comply") {
+      // Harmful requests answered with compliance: the data of the
+      // fine-tune erosion experiment (a LoRA that undoes safety training).
+      if (it.kind != Kind::harmful) continue;
+      ojson j{{"messages", {message("user", it.prompt), message("assistant", it.bad_reply(kHarmfulCompliance))}}};
+      add_item_fields(j, it);
+      out.push_back(j.dump());
     } else {
       throw Error(ErrorKind::internal, "synth", fmt::format("no file kind \"{}\"", file));
     }

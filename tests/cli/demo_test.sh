@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# End to end: `shoggoth demo` with a tiny recipe (tests/cli/demo_tiny) on a
+# tiny corpus runs every stage into one run directory (summary, evaluation,
+# erosion table, platform files and keys); a second run keeps every stage;
+# a changed recipe reruns from that stage on; a bad recipe fails before any
+# stage runs; --fresh refuses a directory that is not a demo's; the run
+# ends by serving base (research tier only), assistant and kids.
+# Usage: demo_test.sh <shoggoth binary> <source dir>
+source "$(dirname "$0")/common.sh"
+source "$(dirname "$0")/serve_common.sh"
+command -v curl > /dev/null || fail "curl is needed"
+
+mkdir -p "$W/corpus" && cp /usr/share/common-licenses/GPL-3 "$W/corpus/gpl.txt"
+cp -r "$SRC/tests/cli/demo_tiny" "$W/recipe"
+demo=("$SHOG" demo --out "$W/run" --corpus "$W/corpus" --recipe "$W/recipe" --policies "$SRC/configs/moderation.toml"
+      --val-fraction 0.1 --synth-train 120 --synth-val 30 --synth-test 40 --erosion-rounds 2 --eval-max-tokens 8 --threads 2)
+
+"${demo[@]}" --no-serve --grpo > "$W/out1" 2> "$W/err1" || { tail -30 "$W/err1"; fail "demo failed"; }
+for f in summary.md summary.json platform.toml api_keys.txt keys.sqlite moderation.toml tokenizer.json \
+         eval/report.md erosion/eval/report.md sft/model.safetensors reward/score.safetensors dpo/model.safetensors \
+         ppo/model.safetensors grpo/model.safetensors erosion/round_2/adapter_model.safetensors; do
+  [ -f "$W/run/$f" ] || fail "the demo wrote no $f"
+done
+for s in tokenizer shards pretrain synth sft reward dpo ppo grpo eval erosion; do
+  [ -f "$W/run/stages/$s.json" ] || fail "no stage record for $s"
+done
+[ "$(grep -c '^| [0-9]* | ' "$W/run/summary.md")" = 11 ] || fail "summary should have 11 stage rows"
+[ "$(stat -c %a "$W/run/api_keys.txt")" = 600 ] || fail "api_keys.txt must be private (0600)"
+grep -q "## Models side by side" "$W/run/summary.md" || fail "summary lacks the model table"
+grep -q '`grpo`' "$W/run/summary.md" || fail "no grpo column"
+grep -q "harmful compliance <= 5%" "$W/run/summary.md" || fail "summary lacks the targets"
+grep -q "## Fine-tune erosion" "$W/run/summary.md" || fail "summary lacks erosion"
+rows=$(grep -c '^| `lora_[0-9]*` |' "$W/run/summary.md")
+[ "$rows" = 2 ] || fail "expected 2 erosion rounds in the summary, got $rows"
+grep -q '"lora_4"' "$W/run/erosion/eval/results.json" || fail "erosion evaluated no 4-step adapter"
+python3 - "$W/run/summary.json" <<'PY' || fail "summary.json"
+import json, sys
+j = json.load(open(sys.argv[1]))
+st = j["stages"]
+assert st["pretrain"]["result"]["flops"] > 0
+rounds = st["erosion"]["result"]["rounds"]
+assert [r["steps"] for r in rounds] == [0, 2, 4], rounds
+assert 0 < rounds[1]["flops_fraction"] < rounds[2]["flops_fraction"], rounds
+names = [m["name"] for m in st["eval"]["result"]["models"]]
+assert names == ["base", "sft", "dpo", "ppo", "grpo"], names
+PY
+
+# Second run: every stage kept (same settings).
+"${demo[@]}" --no-serve --grpo > "$W/out2" 2> "$W/err2" || { tail -20 "$W/err2"; fail "second demo run failed"; }
+kept=$(grep -c "done in an earlier run" "$W/err2")
+[ "$kept" = 11 ] || fail "second run should keep all 11 stages, kept $kept: $(cat "$W/err2")"
+key1=$(cat "$W/run/api_keys.txt")
+
+# A changed SFT setting reruns sft and everything after it, not before.
+sed -i 's/^lr = 1e-3/lr = 2e-3/' "$W/recipe/sft.toml"
+"${demo[@]}" --no-serve > "$W/out3" 2> "$W/err3" || { tail -20 "$W/err3"; fail "third demo run failed"; }
+kept=$(grep -c "done in an earlier run" "$W/err3")
+[ "$kept" = 4 ] || fail "a changed sft.toml should keep the 4 stages before sft, kept $kept"
+[ "$(cat "$W/run/api_keys.txt")" = "$key1" ] || fail "keys must be kept across runs"
+
+# A bad recipe fails before any stage runs, naming the file and key.
+before=$(stat -c %Y "$W/run/stages/tokenizer.json")
+echo "bogus_key = 1" >> "$W/recipe/dpo.toml"
+if "${demo[@]}" --no-serve > "$W/out4" 2> "$W/err4"; then fail "a bad recipe must fail"; fi
+grep -q "dpo.toml" "$W/err4" && grep -q "bogus_key" "$W/err4" || fail "error should name dpo.toml and bogus_key: $(cat "$W/err4")"
+grep -q "^\[1/" "$W/err4" && fail "a stage ran before the recipe was checked"
+[ "$(stat -c %Y "$W/run/stages/tokenizer.json")" = "$before" ] || fail "a bad recipe touched the stages"
+sed -i '/bogus_key/d' "$W/recipe/dpo.toml"
+
+# --fresh refuses to delete a directory that is not a demo run.
+mkdir -p "$W/other" && echo keep > "$W/other/file"
+if "$SHOG" demo --out "$W/other" --corpus "$W/corpus" --recipe "$W/recipe" --fresh --no-serve > /dev/null 2> "$W/err5"; then
+  fail "--fresh on a foreign directory must fail"
+fi
+[ -f "$W/other/file" ] || fail "--fresh deleted a foreign directory"
+
+# Serving at the end: research key sees base; public key is refused base, may chat with the assistant.
+start_server "$W/serve.log" "${demo[@]}" --port 0
+RES=$(awk '$1 == "research" {print $2}' "$W/run/api_keys.txt")
+PUB=$(awk '$1 == "public" {print $2}' "$W/run/api_keys.txt")
+URL="http://127.0.0.1:$PORT"
+curl -s -H "Authorization: Bearer $RES" "$URL/v1/models" | grep -q '"base"' || fail "research key does not list base"
+code=$(curl -s -o "$W/body" -w '%{http_code}' -H "Authorization: Bearer $PUB" -H 'Content-Type: application/json' \
+  -d '{"model":"base","prompt":"hi","max_tokens":2}' "$URL/v1/completions")
+[ "$code" = 403 ] || fail "public key on base: expected 403, got $code $(cat "$W/body")"
+for d in assistant kids; do
+  code=$(curl -s -o "$W/body" -w '%{http_code}' -H "Authorization: Bearer $PUB" -H 'Content-Type: application/json' \
+    -d "{\"model\":\"$d\",\"messages\":[{\"role\":\"user\",\"content\":\"What is 2 plus 3?\"}],\"max_tokens\":4}" \
+    "$URL/v1/chat/completions")
+  [ "$code" = 200 ] || fail "chat with $d: $code $(cat "$W/body")"
+done
+stop_server
+echo "demo test passed"
