@@ -44,7 +44,7 @@ void GrpoConfig::register_fields(ConfigFields& f) {
   reward.register_fields(f, "grpo");
 }
 
-void GrpoConfig::validate() const {
+void GrpoConfig::validate(bool custom_reward) const {
   train.validate();
   auto need = [](bool ok, const char* key, const char* why) {
     if (!ok) throw Error(ErrorKind::invalid_argument, key, why);
@@ -58,18 +58,18 @@ void GrpoConfig::validate() const {
   need(clip_eps_high >= 0, "grpo.clip_eps_high", "must be >= 0");
   need(beta >= 0, "grpo.beta", "must be >= 0");
   need(loss == "grpo" || loss == "dr_grpo" || loss == "dapo", "grpo.loss", "must be grpo, dr_grpo or dapo");
-  reward.validate("grpo");
+  if (!custom_reward) reward.validate("grpo");
 }
 
-GrpoResult run_grpo(const GrpoConfig& cfg) {
-  cfg.validate();
+GrpoResult run_grpo(const GrpoConfig& cfg, const GrpoOptions& options) {
+  cfg.validate(bool(options.reward));
   const auto& t = cfg.train;
   t.apply_threads();
   FinetuneModel fm(cfg.model, uint64_t(t.seed));
   Transformer& m = fm.model();
   const auto prompts = read_prompts(t.train_data);
   SHOG_CHECK(!prompts.empty(), ErrorKind::invalid_argument, t.train_data, "no prompts");
-  RolloutRewarder rewarder(cfg.reward, "grpo", prompts, t.train_data);
+  RolloutRewarder rewarder(cfg.reward, "grpo", prompts, t.train_data, options.reward);
   std::unique_ptr<ReferencePolicy> ref;
   if (cfg.beta > 0) ref = std::make_unique<ReferencePolicy>(fm);
   const bool scale = cfg.loss != "dr_grpo";
@@ -83,7 +83,7 @@ GrpoResult run_grpo(const GrpoConfig& cfg) {
   ProgressLine progress(total, t.log_every, t.progress);
   std::fprintf(stderr, "grpo: %zu prompts, %lld steps of %lld prompts x %lld replies, loss %s, reward %s, %s\n",
                prompts.size(), (long long)total, (long long)P, (long long)G, cfg.loss.c_str(),
-               cfg.reward.kind.c_str(), fm.adapter() ? "LoRA" : "full");
+               options.reward ? "custom" : cfg.reward.kind.c_str(), fm.adapter() ? "LoRA" : "full");
 
   PromptCycle cycle(prompts.size(), uint64_t(t.seed) * 7919 + 1);
   GrpoResult res;

@@ -22,7 +22,12 @@ struct GrpoConfig {
   std::string loss = "grpo";        // grpo | dr_grpo | dapo
   RolloutRewardSettings reward;     // grpo.reward (checker by default), reward_model, weights
   void register_fields(ConfigFields& f);
-  void validate() const;
+  // custom_reward: a RewardFunction replaces the [grpo] reward keys.
+  void validate(bool custom_reward = false) const;
+};
+
+struct GrpoOptions {
+  RewardFunction reward;  // set: scores every reply instead of grpo.reward (tests, toy rewards); no accuracy logged
 };
 
 struct GrpoResult {
@@ -31,6 +36,6 @@ struct GrpoResult {
   double final_accuracy = 0;  // checker: share of correct replies in the last step
 };
 
-GrpoResult run_grpo(const GrpoConfig& cfg);
+GrpoResult run_grpo(const GrpoConfig& cfg, const GrpoOptions& options = {});
 
 }  // namespace shog
