@@ -238,14 +238,16 @@ DemoResult run_demo(const DemoOptions& opt) {
   stages.run("ppo", "PPO against the reward model", ppo_toml, [&] {
     clear_dir(ppo.train.out_dir);
     PpoResult r = run_ppo(ppo);
+    const double busy = std::max(1e-9, r.generate_seconds + r.score_seconds + r.train_seconds);
     return ojson{{"steps", r.steps}, {"first_score", r.first_score}, {"final_score", r.final_score},
                  {"final_kl", r.final_kl}, {"kl_coef", r.kl_coef}, {"generate_s", r.generate_seconds},
-                 {"train_s", r.train_seconds},
-                 {"summary", fmt::format("{} iterations; reward {:.3f} -> {:.3f}, KL {:.3f}; {:.1f} s/iteration "
-                                         "({:.0f}% generating)",
+                 {"score_s", r.score_seconds}, {"train_s", r.train_seconds},
+                 {"summary", fmt::format("{} iterations; reward {:.3f} -> {:.3f}, KL {:.3f}; {:.1f} s/iteration: "
+                                         "{:.0f}% generating, {:.0f}% scoring, {:.0f}% training",
                                          r.steps, r.first_score, r.final_score, r.final_kl,
                                          r.seconds / double(std::max<int64_t>(r.steps, 1)),
-                                         100 * r.generate_seconds / std::max(1e-9, r.generate_seconds + r.train_seconds))}};
+                                         100 * r.generate_seconds / busy, 100 * r.score_seconds / busy,
+                                         100 * r.train_seconds / busy)}};
   });
   if (opt.grpo)
     stages.run("grpo", "GRPO", grpo_toml, [&] {

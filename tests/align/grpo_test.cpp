@@ -13,8 +13,7 @@
 
 #include "core/error.h"
 #include "core/file_io.h"
-#include "data/test_dir.h"
-#include "eval/eval_fixture.h"
+#include "align/rl_toy_fixture.h"
 
 namespace shog {
 namespace {
@@ -30,48 +29,24 @@ struct ToyRun {
   testing::TempDir dir;
   GrpoConfig cfg;
   explicit ToyRun(const std::string& name) {
-    evaltest::write_model_dir(dir.file("model"), 7);
     const std::pair<const char*, std::vector<std::string>> tasks[] = {
         {"say hello or world", {"hello", "world"}}, {"say lazy or dog", {"lazy", "dog"}},
         {"say code or merges", {"code", "merges"}}, {"say brown or fox", {"brown", "fox"}},
         {"say world or code", {"world", "code"}},   {"say merges or lazy", {"merges", "lazy"}},
         {"say hello or fox", {"hello", "fox"}},     {"say dog or brown", {"dog", "brown"}}};
-    std::string lines;
+    std::vector<nlohmann::json> prompts;
     for (const auto& [prompt, words] : tasks) {
       nlohmann::json checker = {{"kind", "helpful"}, {"task", "echo"}, {"match", "keywords"}, {"keywords", words}};
-      lines += nlohmann::json({{"prompt", prompt}, {"checker", checker}}).dump() + "\n";
+      prompts.push_back({{"prompt", prompt}, {"checker", checker}});
     }
-    write_file_atomic(dir.file("prompts.jsonl"), lines);
-    cfg.model.init = dir.file("model");
-    cfg.model.dtype = "f32";
-    cfg.train.train_data = dir.file("prompts.jsonl");
-    cfg.train.out_dir = dir.file(name);
-    cfg.train.steps = 40;
-    cfg.train.batch_rows = 4;
-    cfg.train.seq_len = 64;
+    rltoy::setup(dir, name, prompts, cfg.model, cfg.train);
     cfg.train.lr = 4e-3;
-    cfg.train.warmup_steps = 0;
-    cfg.train.schedule = "constant";
-    cfg.train.progress = false;
-    cfg.train.threads = 1;  // a tiny model: more threads only contend
     cfg.group_size = 8;
     cfg.prompts_per_step = 8;
     cfg.max_new_tokens = 8;
   }
-  std::vector<nlohmann::json> metrics() const {
-    std::vector<nlohmann::json> rows;
-    std::string text = read_file(cfg.train.out_dir + "/metrics.jsonl");
-    for (size_t at = 0, nl; (nl = text.find('\n', at)) != std::string::npos; at = nl + 1)
-      rows.push_back(nlohmann::json::parse(text.substr(at, nl - at)));
-    return rows;
-  }
+  std::vector<nlohmann::json> metrics() const { return rltoy::read_metrics(cfg.train.out_dir); }
 };
-
-double mean_of(const std::vector<nlohmann::json>& rows, const char* key, size_t from, size_t to) {
-  double s = 0;
-  for (size_t i = from; i < to; ++i) s += rows[i][key].get<double>();
-  return s / double(to - from);
-}
 
 // Accuracy is the checker's share of correct replies in a step ("accuracy"
 // in metrics.jsonl), averaged over the first and the last 5 of 40 steps.
@@ -90,7 +65,7 @@ TEST(Grpo, RaisesAccuracyOnACheckableToyTask) {
     GrpoResult r = run_grpo(run.cfg);
     auto rows = run.metrics();
     ASSERT_EQ(rows.size(), 40u);
-    const double first = mean_of(rows, "accuracy", 0, 5), last = mean_of(rows, "accuracy", 35, 40);
+    const double first = rltoy::mean_of(rows, "accuracy", 0, 5), last = rltoy::mean_of(rows, "accuracy", 35, 40);
     std::printf("%s: accuracy %.3f -> %.3f, reward %.3f -> %.3f, %.2f s\n", loss, first, last, r.first_reward,
                 r.final_reward, r.seconds);
     EXPECT_LT(first, 0.1);

@@ -14,8 +14,7 @@
 #include "align/value_model.h"
 #include "core/error.h"
 #include "core/file_io.h"
-#include "data/test_dir.h"
-#include "eval/eval_fixture.h"
+#include "align/rl_toy_fixture.h"
 
 namespace shog {
 namespace {
@@ -63,26 +62,14 @@ struct ToyRun {
   testing::TempDir dir;
   PpoConfig cfg;
   explicit ToyRun(const char* name) {
-    // A padded vocabulary (576 ids, 563 tokens): rollouts must sample the
+    // The padded vocabulary (576 ids, 563 tokens): rollouts must sample the
     // ids the tokenizer cannot decode too, or the KL estimate is biased.
-    evaltest::write_model_dir(dir.file("model"), 7);
-    std::string lines;
-    const char* prompts[] = {"the quick brown fox", "hello world", "lazy dog", "tokenizer merges", "café",
-                             "1234",                "don't stop",  "it's code()"};
-    for (const char* p : prompts) lines += nlohmann::json({{"prompt", p}}).dump() + "\n";
-    write_file_atomic(dir.file("prompts.jsonl"), lines);
-    cfg.model.init = dir.file("model");
-    cfg.model.dtype = "f32";
-    cfg.train.train_data = dir.file("prompts.jsonl");
-    cfg.train.out_dir = dir.file(name);
-    cfg.train.steps = 40;
-    cfg.train.batch_rows = 4;
-    cfg.train.seq_len = 64;
+    std::vector<nlohmann::json> prompts;
+    for (const char* p : {"the quick brown fox", "hello world", "lazy dog", "tokenizer merges", "café", "1234",
+                          "don't stop", "it's code()"})
+      prompts.push_back({{"prompt", p}});
+    rltoy::setup(dir, name, prompts, cfg.model, cfg.train);
     cfg.train.lr = 2e-3;
-    cfg.train.warmup_steps = 0;
-    cfg.train.schedule = "constant";
-    cfg.train.progress = false;
-    cfg.train.threads = 1;  // a tiny model: more threads only contend
     cfg.rollouts_per_step = 32;
     cfg.max_new_tokens = 8;
     cfg.ppo_epochs = 2;
@@ -90,13 +77,7 @@ struct ToyRun {
     cfg.init_kl_coef = 0.2;
     cfg.kl_horizon = 64;  // n / horizon = 0.5: beta moves at most 10% a step
   }
-  std::vector<nlohmann::json> metrics() const {
-    std::vector<nlohmann::json> rows;
-    std::string text = read_file(cfg.train.out_dir + "/metrics.jsonl");
-    for (size_t at = 0, nl; (nl = text.find('\n', at)) != std::string::npos; at = nl + 1)
-      rows.push_back(nlohmann::json::parse(text.substr(at, nl - at)));
-    return rows;
-  }
+  std::vector<nlohmann::json> metrics() const { return rltoy::read_metrics(cfg.train.out_dir); }
 };
 
 // The toy reward: the letter 'a' per ten bytes of reply (about 0.4 for the
@@ -104,12 +85,6 @@ struct ToyRun {
 double as_per_ten_bytes(const PromptRecord&, const std::string& reply) {
   if (reply.empty()) return 0;
   return 10.0 * double(std::count(reply.begin(), reply.end(), 'a')) / double(reply.size());
-}
-
-double mean_of(const std::vector<nlohmann::json>& rows, const char* key, size_t from, size_t to) {
-  double s = 0;
-  for (size_t i = from; i < to; ++i) s += rows[i][key].get<double>();
-  return s / double(to - from);
 }
 
 // Measured (seeds 1-3, 1 to 4 threads): KL over the last 10 steps 13.4 to
@@ -121,8 +96,8 @@ TEST(Ppo, RaisesAToyRewardWhileTheKlStaysNearItsTarget) {
   PpoResult r = run_ppo(run.cfg, {as_per_ten_bytes});
   auto rows = run.metrics();
   ASSERT_EQ(rows.size(), 40u);
-  const double first = mean_of(rows, "score", 0, 5), last = mean_of(rows, "score", 35, 40);
-  const double kl_end = mean_of(rows, "kl", 30, 40);
+  const double first = rltoy::mean_of(rows, "score", 0, 5), last = rltoy::mean_of(rows, "score", 35, 40);
+  const double kl_end = rltoy::mean_of(rows, "kl", 30, 40);
   std::printf("target 12: score %.3f -> %.3f, KL (last 10 steps) %.3f, kl_coef %.4f\n", first, last, kl_end,
               r.kl_coef);
   EXPECT_GT(last, first + 1.0);
@@ -138,7 +113,7 @@ TEST(Ppo, RaisesAToyRewardWhileTheKlStaysNearItsTarget) {
   ToyRun tight("target3");
   tight.cfg.target_kl = 3;
   PpoResult r3 = run_ppo(tight.cfg, {as_per_ten_bytes});
-  const double kl3 = mean_of(tight.metrics(), "kl", 30, 40);
+  const double kl3 = rltoy::mean_of(tight.metrics(), "kl", 30, 40);
   std::printf("target 3: KL (last 10 steps) %.3f, kl_coef %.4f\n", kl3, r3.kl_coef);
   EXPECT_GT(kl3, 3 / 1.5);
   EXPECT_LT(kl3, 3 * 1.5);
@@ -152,7 +127,7 @@ TEST(Ppo, WithoutTheKlTermThePolicyDriftsFurther) {
   run.cfg.init_kl_coef = 0;
   run.cfg.target_kl = 0;
   run_ppo(run.cfg, {as_per_ten_bytes});
-  EXPECT_GT(mean_of(run.metrics(), "kl", 30, 40), 36.0);
+  EXPECT_GT(rltoy::mean_of(run.metrics(), "kl", 30, 40), 36.0);
 }
 
 TEST(Ppo, NanLossStopsWithoutSaving) {
