@@ -51,7 +51,6 @@ std::string load_recipe(Cfg& cfg, const DemoOptions& opt, const std::string& sta
 
 void share_run_settings(AlignTrainSettings& t, const DemoOptions& opt, const std::string& out_dir) {
   t.threads = opt.threads;
-  t.progress = opt.progress;
   t.seed = int64_t(opt.seed);
   t.out_dir = out_dir;
 }
@@ -99,7 +98,6 @@ DemoResult run_demo(const DemoOptions& opt) {
     c.tokenizer = out + "/tokenizer.json";
     c.out_dir = out + "/pretrain";
     c.threads = opt.threads;
-    c.progress = opt.progress;
     c.seed = int64_t(opt.seed);
   });
   SHOG_CHECK(pre.vocab > 0, ErrorKind::invalid_argument, opt.recipe + "/pretrain.toml",
@@ -139,6 +137,12 @@ DemoResult run_demo(const DemoOptions& opt) {
       c.train.train_data = synth + "/rl_train.jsonl";
       share_run_settings(c.train, opt, out + "/grpo");
     });
+  // Progress lines change no result, so they are set after the resume keys
+  // were taken: `-q` must not make a finished stage run again.
+  pre.progress = opt.progress;
+  for (AlignTrainSettings* t : {&sft.train, &rm.train, &dpo.train, &ppo.train, &grpo.train})
+    t->progress = opt.progress;
+
   ErosionSetup ero;
   ero.recipe_file = opt.recipe + "/erosion.toml";
   ero.aligned_dir = out + "/" + opt.aligned;

@@ -33,9 +33,9 @@ SftConfig round_config(const ErosionSetup& s, int64_t round, std::string* toml) 
   c.train.val_data = "";
   c.train.out_dir = fmt::format("{}/round_{}", s.out_dir, round);
   c.train.threads = s.threads;
-  c.train.progress = s.progress;
   c.train.seed = int64_t(s.seed) + round;
   if (toml) *toml = f.to_toml();
+  c.train.progress = s.progress;  // after the resume key: it changes no result
   return c;
 }
 

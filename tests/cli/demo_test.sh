@@ -45,8 +45,8 @@ names = [m["name"] for m in st["eval"]["result"]["models"]]
 assert names == ["base", "sft", "dpo", "ppo", "grpo"], names
 PY
 
-# Second run: every stage kept (same settings).
-"${demo[@]}" --no-serve --grpo > "$W/out2" 2> "$W/err2" || { tail -20 "$W/err2"; fail "second demo run failed"; }
+# Second run: every stage kept (same settings; -q changes no result, so it is no change).
+"${demo[@]}" --no-serve --grpo -q > "$W/out2" 2> "$W/err2" || { tail -20 "$W/err2"; fail "second demo run failed"; }
 kept=$(grep -c "done in an earlier run" "$W/err2")
 [ "$kept" = 11 ] || fail "second run should keep all 11 stages, kept $kept: $(cat "$W/err2")"
 key1=$(cat "$W/run/api_keys.txt")
