@@ -1,6 +1,6 @@
 // Throughput of the heavy CPU ops at the shapes of the d12 model (C=768,
 // 12 heads of 64, V=50304, 1024 tokens per step).
-//   build-*/ops_bench --benchmark_filter='Gemm|Attention|OutputHead'
+//   build-*/ops_bench --benchmark_filter='Gemm|DecodeProjection|Attention|OutputHead'
 // GEMM counters report FLOP/s (2*M*N*K per call); attention counts the causal
 // half of the score matrix (forward 4*B*H*hd*T(T+1)/2, backward 2.5x that).
 #include <benchmark/benchmark.h>
@@ -10,6 +10,7 @@
 
 #include "ops/attention.h"
 #include "ops/gemm.h"
+#include "ops/gemv.h"
 #include "ops/output_head.h"
 
 namespace {
@@ -59,6 +60,45 @@ void gemm_args(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_Gemm)->Apply(gemm_args)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // args: B, T, H, KVH (hd = 64)
+// One decode step's projections of d12 (qkv, o, gate+up, down and the
+// 50304-row head) at M rows, through ops::gemv (arg 2 = 1) or oneDNN (0):
+// the crossover that sets kGemvMaxRows. Weights total 248 MB in bf16, so
+// every call streams them from memory as a real decode step does.
+void BM_DecodeProjection(benchmark::State& st) {
+  const DType dt = st.range(0) ? DType::bf16 : DType::f32;
+  const int64_t M = st.range(1);
+  const bool use_gemv = st.range(2) != 0;
+  const int64_t shapes[][2] = {{2304, 768}, {768, 768}, {4096, 768}, {768, 2048}, {50304, 768}};
+  std::vector<std::vector<float>> w32;
+  std::vector<std::vector<bf16>> w16;
+  double flops = 0;
+  for (auto& sh : shapes) {
+    w32.push_back(randn(size_t(sh[0] * sh[1]), 7, 0.02f));
+    w16.push_back(to_bf16(w32.back()));
+    flops += 2.0 * double(M * sh[0] * sh[1]);
+  }
+  const auto x32 = randn(size_t(M * 2048), 8);
+  const auto x16 = to_bf16(x32);
+  std::vector<float> y(size_t(M * 50304));
+  const bool half = dt == DType::bf16;
+  for (auto _ : st)
+    for (size_t i = 0; i < std::size(shapes); ++i) {
+      const int64_t N = shapes[i][0], K = shapes[i][1];
+      const void* x = half ? static_cast<const void*>(x16.data()) : x32.data();
+      const void* W = half ? static_cast<const void*>(w16[i].data()) : w32[i].data();
+      if (use_gemv)
+        ops::gemv(dt, M, N, K, x, W, y.data(), false);
+      else
+        ops::gemm(dt, false, true, M, N, K, x, K, W, K, y.data(), N, false);
+    }
+  st.counters["FLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_DecodeProjection)
+    ->ArgsProduct({{0, 1}, {1, 2, 4, 8, 16, 24, 32}, {0, 1}})
+    ->ArgNames({"bf16", "M", "gemv"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
 void BM_AttentionFwdBwd(benchmark::State& st) {
   const int64_t B = st.range(0), T = st.range(1), H = st.range(2), KVH = st.range(3), hd = 64;
   const ops::AttentionShape s{B, T, H, KVH, hd, H * hd, KVH * hd};

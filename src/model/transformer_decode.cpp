@@ -128,15 +128,15 @@ void Transformer::forward_cached(KvBlockPool& kv, std::span<const CachedTokens> 
 
   const bool half = compute_ == DType::bf16;
   // y (+)= x W^T over all N rows; in bf16 the input is converted first.
-  // A decode step of one or two sequences is bound by reading the weights:
-  // a hand-written GEMV streams them faster than oneDNN does at M <= 2.
+  // A decode step (a few dozen rows at most) goes through the few-row kernel,
+  // which reads W once in place; prefill chunks go through oneDNN.
   auto linear = [&](const float* x, const float* W, float* y, int64_t in, int64_t out, bool accumulate) {
-    if (N <= ops::kGemvMaxRows) {
-      ops::gemv(compute_, N, out, in, x, half ? static_cast<const void*>(w16(W)) : W, y, accumulate);
-      return;
-    }
     if (half) convert_f32_to_bf16(x, s.in16.data(), size_t(N * in));
-    linear_forward(x, s.in16.data(), W, y, N, in, out, accumulate);
+    if (N <= ops::kGemvMaxRows)
+      ops::gemv(compute_, N, out, in, half ? static_cast<const void*>(s.in16.data()) : x,
+                half ? static_cast<const void*>(w16(W)) : W, y, accumulate);
+    else
+      linear_forward(x, s.in16.data(), W, y, N, in, out, accumulate);
   };
   // Each adapter's share of one projection: y[rows] += s (x[rows] A^T) B^T,
   // where y is the (possibly fused) output with row stride ld.
@@ -210,11 +210,14 @@ void Transformer::forward_cached(KvBlockPool& kv, std::span<const CachedTokens> 
   for (int64_t r = 0; r < R; ++r)
     std::memcpy(norm + r * C, x + s.logit_src[size_t(r)] * C, size_t(C) * sizeof(float));
   ops::rmsnorm_forward(x, s.rstd.data(), norm, w_.final_norm, R, C, cfg_.norm_eps);
-  if (R <= ops::kGemvMaxRows) {
-    ops::gemv(compute_, R, V, C, x, head_weight(), logits, false);
-  } else if (half) {
+  if (half) {
     convert_f32_to_bf16(x, s.in16.data(), size_t(R * C));
-    ops::gemm(DType::bf16, false, true, R, V, C, s.in16.data(), C, head_weight(), C, logits, V, false);
+    if (R <= ops::kGemvMaxRows)
+      ops::gemv(DType::bf16, R, V, C, s.in16.data(), head_weight(), logits, false);
+    else
+      ops::gemm(DType::bf16, false, true, R, V, C, s.in16.data(), C, head_weight(), C, logits, V, false);
+  } else if (R <= ops::kGemvMaxRows) {
+    ops::gemv(DType::f32, R, V, C, x, head_weight(), logits, false);
   } else {
     ops::gemm(DType::f32, false, true, R, V, C, x, C, w_.lm_head, C, logits, V, false);
   }

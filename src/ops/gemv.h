@@ -1,14 +1,17 @@
-// Matrix-vector products for decoding: y[M, N] (+)= x[M, K] W[N, K]^T with
-// a handful of rows M (one per sequence decoding at once). With so few rows
-// the product is bound by reading W once from memory, so what matters is
-// streaming W at full bandwidth on every core: rows of W are split over
-// threads, each row is loaded once and dotted with all M inputs while it is
-// in L1. (A general GEMM library tiles for reuse that M = 1 cannot have, and
-// its fixed per-call overheads are not amortised.)
+// Few-row products for decoding: y[M, N] (+)= x[M, K] W[N, K]^T with M the
+// number of sequences decoding at once (1 to a few dozen).
 //
-// W is f32 or bf16 (the bf16 copy of the weights, ParamTable layout); x and y
-// are f32. bf16 weights are widened exactly to f32 and multiplied with the
-// f32 inputs, accumulating in f32.
+// At M = 1 the product is bound by reading W from memory; at M = 16 it is
+// bound by arithmetic, but a general GEMM library runs such short, wide
+// products far below peak (it packs W into its own layout on every call, and
+// its blocking is tuned for large M). Here W is read in place, once per call:
+// each thread takes tiles of 4 rows of W and dots them with up to 6 rows of x
+// at a time (24 accumulators in registers), so every vector of W loaded is
+// used by up to 6 inputs and every vector of x by 4 rows of W.
+//
+// dt = f32: x and W are f32 (FMA). dt = bf16: x and W are bf16 (the caller
+// rounds x once, as a bf16 GEMM would), products accumulate in f32 through
+// VDPBF16PS where the CPU has it. y is f32 in both.
 #pragma once
 #include <cstdint>
 
@@ -16,11 +19,11 @@
 
 namespace shog::ops {
 
-// Largest M for which gemv beats oneDNN on d12 shapes (measured on the AVX-512
-// dev machine, one thread: M = 1 is 1.4-4x faster, M = 2 about even to 1.8x,
-// M = 4 slower).
-constexpr int64_t kGemvMaxRows = 2;
+// Largest M sent to gemv instead of ops::gemm (oneDNN). On d12 and "small"
+// shapes gemv wins up to here (bench/ops_bench: BM_DecodeProjection); above
+// it oneDNN's packing pays for itself.
+constexpr int64_t kGemvMaxRows = 16;
 
-void gemv(DType w_dtype, int64_t M, int64_t N, int64_t K, const float* x, const void* W, float* y, bool accumulate);
+void gemv(DType dt, int64_t M, int64_t N, int64_t K, const void* x, const void* W, float* y, bool accumulate);
 
 }  // namespace shog::ops

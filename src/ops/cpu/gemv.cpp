@@ -1,103 +1,187 @@
-// gemv (ops/gemv.h): rows of W split statically over threads; per row of W,
-// M dot products of length K, each with four independent accumulators to
-// cover FMA latency. AVX-512 when compiled for it, plain loops otherwise.
+// gemv (ops/gemv.h): tiles of 4 rows of W by up to 6 rows of x, each tile a
+// set of 24 dot products of length K kept in vector accumulators and reduced
+// to scalars once at the end. Tiles of W are split statically over threads,
+// so each thread streams its own contiguous stretch of W.
 #include "ops/gemv.h"
 
 #include <immintrin.h>
 
 #include <algorithm>
+#include <array>
 
 #include "core/error.h"
 
 namespace shog::ops {
 namespace {
 
-#ifdef __AVX512F__
-inline __m512 load16(const float* p) { return _mm512_loadu_ps(p); }
-inline __m512 load16(const bf16* p) {
-  // bf16 is the top half of an f32: widen to 32 bits and shift into place.
-  const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-}
-#endif
-inline float to_f32(float v) { return v; }
-inline float to_f32(bf16 v) { return bf16_to_f32(v); }
+constexpr int kTileW = 4;  // rows of W per tile
+constexpr int kTileX = 6;  // rows of x per tile: 4 x 6 accumulators + 4 + 1 loads fit in 32 registers
+constexpr int64_t kPrefetchTiles = 2;  // how far ahead (in tiles of W) the first pass prefetches
 
-#ifdef __AVX512F__
-inline float hsum(__m512 v) {
-  alignas(64) float lanes[16];  // (_mm512_reduce_add_ps trips a GCC 12 warning)
-  _mm512_store_ps(lanes, v);
-  float s = 0.0f;
-  for (float x : lanes) s += x;
-  return s;
-}
-#endif
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__)
+// How a 512-bit piece of x or W is loaded and multiplied into an f32 accumulator.
+struct F32Ops {
+  using T = float;
+  using V = __m512;
+  static constexpr int64_t kStep = 16;
+  static V load(const float* p) { return _mm512_loadu_ps(p); }
+  static V load_tail(const float* p, int64_t n) { return _mm512_maskz_loadu_ps(__mmask16((1u << n) - 1), p); }
+  static __m512 madd(__m512 acc, V a, V b) { return _mm512_fmadd_ps(a, b, acc); }
+};
 
-// One row of W against R (1..4) inputs: each 16-wide piece of w is loaded
-// once and used R times. R = 1 splits the sum into four chains instead, to
-// keep the FMA pipeline busy.
-template <int R, class T>
-void dot_rows(const float* x, int64_t K, const T* w, float* out) {
+struct Bf16Ops {
+  using T = bf16;
+  using V = __m512i;  // 32 bf16: lane i of 16 holds elements 2i (low half) and 2i + 1
+  static constexpr int64_t kStep = 32;
+  static V load(const bf16* p) { return _mm512_loadu_si512(p); }
+  static V load_tail(const bf16* p, int64_t n) {
+    return _mm512_maskz_loadu_epi16(__mmask32((uint64_t(1) << n) - 1), p);
+  }
+#ifdef __AVX512BF16__
+  static __m512 madd(__m512 acc, V a, V b) { return _mm512_dpbf16_ps(acc, (__m512bh)a, (__m512bh)b); }
+#else
+  // Without VDPBF16PS: a bf16 is the top half of an f32, so each element pair
+  // widens exactly by a shift (even) or a mask (odd), then two FMAs.
+  static __m512 madd(__m512 acc, V a, V b) {
+    const __m512i hi = _mm512_set1_epi32(int32_t(0xFFFF0000u));
+    acc = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(a, 16)),
+                          _mm512_castsi512_ps(_mm512_slli_epi32(b, 16)), acc);
+    return _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(a, hi)),
+                           _mm512_castsi512_ps(_mm512_and_si512(b, hi)), acc);
+  }
+#endif
+};
+
+// GCC 12 warns that the "undefined" upper half inside the 512-to-256 cast is
+// uninitialised (GCC bug 105593); the cast reads only the defined half.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+inline __m128 sum_to_128(__m512 v) {
+  const __m256 s = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
+  return _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+}
+#pragma GCC diagnostic pop
+
+// y[m, n] (+)= dot(x[m, :], w[n, :]) for NB rows of w and MB rows of x.
+// With `prefetch`, the same columns of the next tile's rows of W are fetched
+// as this tile's are used: the four rows are four interleaved streams, which
+// the hardware prefetcher alone follows at well below the memory bandwidth.
+template <class Ops, int NB, int MB>
+void tile(const typename Ops::T* x, const typename Ops::T* w, int64_t K, float* y, int64_t ldy, bool accumulate,
+          const typename Ops::T* prefetch) {
+  __m512 acc[NB][MB];
+  for (int n = 0; n < NB; ++n)
+    for (int m = 0; m < MB; ++m) acc[n][m] = _mm512_setzero_ps();
+  auto step = [&](int64_t k, auto load) {
+    typename Ops::V wv[NB];
+    if (prefetch)
+      for (int n = 0; n < kTileW; ++n) _mm_prefetch(reinterpret_cast<const char*>(prefetch + n * K + k), _MM_HINT_T0);
+    for (int n = 0; n < NB; ++n) wv[n] = load(w + n * K + k);
+    for (int m = 0; m < MB; ++m) {
+      const typename Ops::V xv = load(x + m * K + k);
+      for (int n = 0; n < NB; ++n) acc[n][m] = Ops::madd(acc[n][m], xv, wv[n]);
+    }
+  };
   int64_t k = 0;
-  float s[R] = {};
-#ifdef __AVX512F__
-  if constexpr (R == 1) {
-    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    for (; k + 64 <= K; k += 64) {
-      a0 = _mm512_fmadd_ps(load16(x + k), load16(w + k), a0);
-      a1 = _mm512_fmadd_ps(load16(x + k + 16), load16(w + k + 16), a1);
-      a2 = _mm512_fmadd_ps(load16(x + k + 32), load16(w + k + 32), a2);
-      a3 = _mm512_fmadd_ps(load16(x + k + 48), load16(w + k + 48), a3);
-    }
-    for (; k + 16 <= K; k += 16) a0 = _mm512_fmadd_ps(load16(x + k), load16(w + k), a0);
-    s[0] = hsum(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
-  } else {
-    __m512 a[R];
-    for (int r = 0; r < R; ++r) a[r] = _mm512_setzero_ps();
-    for (; k + 16 <= K; k += 16) {
-      const __m512 wv = load16(w + k);
-      for (int r = 0; r < R; ++r) a[r] = _mm512_fmadd_ps(load16(x + r * K + k), wv, a[r]);
-    }
-    for (int r = 0; r < R; ++r) s[r] = hsum(a[r]);
+  for (; k + Ops::kStep <= K; k += Ops::kStep) step(k, [](const typename Ops::T* p) { return Ops::load(p); });
+  if (k < K) {
+    const int64_t rest = K - k;
+    step(k, [rest](const typename Ops::T* p) { return Ops::load_tail(p, rest); });
   }
-#endif
-  for (; k < K; ++k)
-    for (int r = 0; r < R; ++r) s[r] += x[r * K + k] * to_f32(w[k]);
-  for (int r = 0; r < R; ++r) out[r] = s[r];
+  for (int m = 0; m < MB; ++m) {
+    __m128 r[kTileW];
+    for (int n = 0; n < kTileW; ++n) r[n] = n < NB ? sum_to_128(acc[n][m]) : _mm_setzero_ps();
+    const __m128 h = _mm_hadd_ps(_mm_hadd_ps(r[0], r[1]), _mm_hadd_ps(r[2], r[3]));  // lane n = sum over row n
+    float* ym = y + m * ldy;
+    if constexpr (NB == kTileW) {
+      _mm_storeu_ps(ym, accumulate ? _mm_add_ps(_mm_loadu_ps(ym), h) : h);
+    } else {
+      alignas(16) float t[kTileW];
+      _mm_store_ps(t, h);
+      for (int n = 0; n < NB; ++n) ym[n] = accumulate ? ym[n] + t[n] : t[n];
+    }
+  }
 }
 
-template <class T>
-void gemv_impl(int64_t M, int64_t N, int64_t K, const float* x, const T* W, float* y, bool accumulate) {
-#pragma omp parallel for schedule(static)
-  for (int64_t n = 0; n < N; ++n) {
-    const T* w = W + n * K;
-    for (int64_t m0 = 0; m0 < M; m0 += 4) {
-      float d[4];
-      const float* xm = x + m0 * K;
-      switch (std::min<int64_t>(4, M - m0)) {
-        case 1: dot_rows<1>(xm, K, w, d); break;
-        case 2: dot_rows<2>(xm, K, w, d); break;
-        case 3: dot_rows<3>(xm, K, w, d); break;
-        default: dot_rows<4>(xm, K, w, d); break;
-      }
-      for (int64_t r = 0; r < std::min<int64_t>(4, M - m0); ++r) {
-        float& o = y[(m0 + r) * N + n];
-        o = accumulate ? o + d[r] : d[r];
-      }
+template <class Ops>
+using TileFn = void (*)(const typename Ops::T*, const typename Ops::T*, int64_t, float*, int64_t, bool,
+                       const typename Ops::T*);
+
+// tiles[nb - 1][mb - 1] for every partial tile shape.
+template <class Ops>
+constexpr auto tile_table() {
+  return []<int... I>(std::integer_sequence<int, I...>) {
+    return std::array<TileFn<Ops>, sizeof...(I)>{&tile<Ops, I / kTileX + 1, I % kTileX + 1>...};
+  }(std::make_integer_sequence<int, kTileW * kTileX>{});
+}
+
+template <class Ops>
+void gemv_impl(int64_t M, int64_t N, int64_t K, const typename Ops::T* x, const typename Ops::T* W, float* y,
+               bool accumulate) {
+  static constexpr auto tiles = tile_table<Ops>();
+  if (M <= 2) {
+    // Bound by reading W: one row of W at a time is one sequential stream
+    // per thread, which the hardware prefetcher follows at full bandwidth
+    // (four interleaved rows reach about two thirds of it).
+#pragma omp parallel for schedule(static) if (M * N * K >= (int64_t(1) << 16))
+    for (int64_t n = 0; n < N; ++n) tiles[size_t(M - 1)](x, W + n * K, K, y + n, N, accumulate, nullptr);
+    return;
+  }
+  const int64_t n_tiles = (N + kTileW - 1) / kTileW;
+  // A tiny product (a LoRA rank-8 projection) is not worth waking the team.
+#pragma omp parallel for schedule(static) if (M * N * K >= (int64_t(1) << 16))
+  for (int64_t t = 0; t < n_tiles; ++t) {
+    const int64_t n0 = t * kTileW, nb = std::min<int64_t>(kTileW, N - n0);
+    for (int64_t m0 = 0; m0 < M; m0 += kTileX) {
+      const int64_t mb = std::min<int64_t>(kTileX, M - m0);
+      // Prefetch the next tile during the first pass over this one (later
+      // passes find this tile in cache).
+      const bool pf = m0 == 0 && n0 + (kPrefetchTiles + 1) * kTileW <= N;
+      tiles[size_t((nb - 1) * kTileX + (mb - 1))](x + m0 * K, W + n0 * K, K, y + m0 * N + n0, N, accumulate,
+                                                   pf ? W + (n0 + kPrefetchTiles * kTileW) * K : nullptr);
     }
   }
 }
+#else
+// Portable fallback (a build without AVX-512): the same sums, one at a time.
+template <class T>
+void gemv_plain(int64_t M, int64_t N, int64_t K, const T* x, const T* W, float* y, bool accumulate) {
+  auto f = [](T v) {
+    if constexpr (std::is_same_v<T, bf16>)
+      return bf16_to_f32(v);
+    else
+      return v;
+  };
+#pragma omp parallel for schedule(static)
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t m = 0; m < M; ++m) {
+      float s = 0.0f;
+      for (int64_t k = 0; k < K; ++k) s += f(x[m * K + k]) * f(W[n * K + k]);
+      float& o = y[m * N + n];
+      o = accumulate ? o + s : s;
+    }
+}
+#endif
 
 }  // namespace
 
-void gemv(DType w_dtype, int64_t M, int64_t N, int64_t K, const float* x, const void* W, float* y, bool accumulate) {
+void gemv(DType dt, int64_t M, int64_t N, int64_t K, const void* x, const void* W, float* y, bool accumulate) {
   SHOG_CHECK(M >= 0 && N >= 0 && K >= 0, ErrorKind::invalid_argument, "gemv", "bad shape M={} N={} K={}", M, N, K);
-  if (w_dtype == DType::f32)
-    gemv_impl(M, N, K, x, static_cast<const float*>(W), y, accumulate);
-  else if (w_dtype == DType::bf16)
-    gemv_impl(M, N, K, x, static_cast<const bf16*>(W), y, accumulate);
+  SHOG_CHECK(dt == DType::f32 || dt == DType::bf16, ErrorKind::unsupported, "gemv", "dtype {} (f32 or bf16)",
+             dtype_name(dt));
+  if (M == 0 || N == 0) return;
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__)
+  if (dt == DType::f32)
+    gemv_impl<F32Ops>(M, N, K, static_cast<const float*>(x), static_cast<const float*>(W), y, accumulate);
   else
-    throw Error(ErrorKind::unsupported, "gemv", fmt::format("weights of dtype {}", dtype_name(w_dtype)));
+    gemv_impl<Bf16Ops>(M, N, K, static_cast<const bf16*>(x), static_cast<const bf16*>(W), y, accumulate);
+#else
+  if (dt == DType::f32)
+    gemv_plain(M, N, K, static_cast<const float*>(x), static_cast<const float*>(W), y, accumulate);
+  else
+    gemv_plain(M, N, K, static_cast<const bf16*>(x), static_cast<const bf16*>(W), y, accumulate);
+#endif
 }
 
 }  // namespace shog::ops

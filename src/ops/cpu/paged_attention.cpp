@@ -28,6 +28,7 @@ namespace shog::ops {
 namespace {
 
 constexpr int64_t kQTile = 16;  // queries per unit (prefill); decode has 1
+constexpr int64_t kPrefetchBlocks = 4;  // how far ahead a unit prefetches its cache blocks
 
 // exp(x) for x <= 0 in plain arithmetic so that the loops calling it
 // vectorise (libm's expf does not without -ffast-math). Range reduction
@@ -81,12 +82,29 @@ inline void scores16(float* sc, const float* q, const KV* Kt, int64_t hd) {
   _mm512_storeu_ps(sc, _mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
 }
 
-// o = alpha o + sum_{j < valid} p[j] V[j], 16 columns at a time.
+// o = alpha o + sum_{j < valid} p[j] V[j]. Four 16-column pieces of o are
+// kept in registers at once and each key adds into all four: four independent
+// FMA chains, where one piece at a time would wait on each FMA's latency.
 template <class KV>
 inline void accumulate16(float* o, const float* p, const KV* V, int64_t valid, int64_t hd, float alpha) {
   int64_t c = 0;
+  const __m512 al = _mm512_set1_ps(alpha);
+  for (; c + 64 <= hd; c += 64) {
+    __m512 a0 = _mm512_mul_ps(_mm512_loadu_ps(o + c), al), a1 = _mm512_mul_ps(_mm512_loadu_ps(o + c + 16), al);
+    __m512 a2 = _mm512_mul_ps(_mm512_loadu_ps(o + c + 32), al), a3 = _mm512_mul_ps(_mm512_loadu_ps(o + c + 48), al);
+    for (int64_t j = 0; j < valid; ++j) {
+      const __m512 pj = _mm512_set1_ps(p[j]);
+      const KV* vj = V + j * hd + c;
+      a0 = _mm512_fmadd_ps(pj, load16(vj), a0);
+      a1 = _mm512_fmadd_ps(pj, load16(vj + 16), a1);
+      a2 = _mm512_fmadd_ps(pj, load16(vj + 32), a2);
+      a3 = _mm512_fmadd_ps(pj, load16(vj + 48), a3);
+    }
+    _mm512_storeu_ps(o + c, a0), _mm512_storeu_ps(o + c + 16, a1);
+    _mm512_storeu_ps(o + c + 32, a2), _mm512_storeu_ps(o + c + 48, a3);
+  }
   for (; c + 16 <= hd; c += 16) {
-    __m512 a0 = _mm512_mul_ps(_mm512_loadu_ps(o + c), _mm512_set1_ps(alpha)), a1 = _mm512_setzero_ps();
+    __m512 a0 = _mm512_mul_ps(_mm512_loadu_ps(o + c), al), a1 = _mm512_setzero_ps();
     int64_t j = 0;
     for (; j + 2 <= valid; j += 2) {
       a0 = _mm512_fmadd_ps(_mm512_set1_ps(p[j]), load16(V + j * hd + c), a0);
@@ -149,6 +167,19 @@ void attend(float* out, const float* q, const KV* k_cache, const KV* v_cache, co
         const KV* Kt = k_cache + base + u.kvh * hd * BS;
         const KV* V = v_cache + base + u.kvh * BS * hd;
         const int64_t k0 = kb * BS;
+        // Blocks are scattered over the pool, which no hardware prefetcher
+        // predicts: ask for the keys and values kPrefetchBlocks ahead now, so
+        // they arrive while this block and the next ones are computed (a
+        // decode row spends less time on a block than memory takes to answer).
+        for (int64_t pb = kb == 0 ? 1 : kb + kPrefetchBlocks; pb <= std::min(kb + kPrefetchBlocks, n_blocks - 1); ++pb) {
+          const int64_t next = int64_t(sq.blocks[pb]) * block_floats;
+          const char* nk = reinterpret_cast<const char*>(k_cache + next + u.kvh * hd * BS);
+          const char* nv = reinterpret_cast<const char*>(v_cache + next + u.kvh * BS * hd);
+          for (int64_t b = 0; b < int64_t(hd * BS * sizeof(KV)); b += 64) {
+            _mm_prefetch(nk + b, _MM_HINT_T0);
+            _mm_prefetch(nv + b, _MM_HINT_T0);
+          }
+        }
         for (int64_t r = 0; r < rows; ++r) {
           const int64_t pos = sq.pos0 + u.q_begin + r / group;
           const int64_t valid = std::min<int64_t>(BS, pos - k0 + 1);  // keys of this block the row may see
