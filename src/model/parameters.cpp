@@ -28,6 +28,7 @@ ParamTable::ParamTable(const ModelConfig& cfg) : cfg_(cfg) {
   }
   add("model.norm.weight", {C}, false);
   if (!cfg.tie_embeddings) add("lm_head.weight", {V, C}, true);
+  SHOG_ASSERT(int64_t(entries_.size()) == 2 + kEntriesPerLayer * cfg.n_layer + (cfg.tie_embeddings ? 0 : 1));
 }
 
 ParamTable::ParamTable(std::vector<ParamEntry> entries) : entries_(std::move(entries)), model_layout_(false) {

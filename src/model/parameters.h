@@ -42,6 +42,11 @@ struct ParamViews {
   float* lm_head;     // [V, C]; == wte when tied
 };
 
+// A model's table lists the embedding, then kEntriesPerLayer entries per
+// layer (norm, q, k, v, o, norm, gate, up, down), then the final norm and,
+// when untied, the head: so each layer is one contiguous stretch of a block.
+constexpr int64_t kEntriesPerLayer = 9;
+
 class ParamTable {
  public:
   explicit ParamTable(const ModelConfig& cfg);

@@ -313,9 +313,14 @@ void Transformer::backward() {
     return discard.data();
   };
 
+  // Layer l's parameters are entries [1 + 9 l, 10 + 9 l) of the table (after
+  // the embedding); the final norm and the untied head follow the last layer.
+  const auto& entries = table_.entries();
+  auto layer_begin = [&](int64_t l) { return entries.at(size_t(1 + kEntriesPerLayer * l)).offset; };
   zero(a.dres, N * C);
   ops::rmsnorm_backward(a.dres, norm_grad(g_.final_norm), a.dhidden, a.resid[size_t(cfg_.n_layer)], w_.final_norm,
                         a.final_rstd, N, C);
+  grads_final(layer_begin(cfg_.n_layer), table_.total());  // final norm (+ head, done by the caller before)
   for (int64_t l = cfg_.n_layer - 1; l >= 0; --l) {
     auto& la = a.layers[size_t(l)];
     auto& lw = w_.layers[size_t(l)];
@@ -354,12 +359,18 @@ void Transformer::backward() {
         lora_backward(l, t, a.dqkv, QKV, la.attn_norm, a.dnorm);
     ops::rmsnorm_backward(a.dres, norm_grad(lg.attn_norm), a.dnorm, a.resid[size_t(l)], lw.attn_norm, la.attn_rstd,
                           N, C);
+    grads_final(layer_begin(l), layer_begin(l + 1));
   }
   if (!frozen_at(g_.wte, cfg_.vocab * C)) ops::embedding_backward(g_.wte, a.dres, tokens_, N, C);
-  // Parts of a fused GEMM that are frozen got a gradient with their
-  // siblings; clear it so "frozen" always means "no gradient".
+  grads_final(0, layer_begin(0));
+}
+
+void Transformer::grads_final(int64_t begin, int64_t end) {
+  // "Frozen" always means "no gradient".
   for (auto& e : table_.entries())
-    if (e.frozen) std::memset(grads() + e.offset, 0, size_t(e.numel) * sizeof(float));
+    if (e.frozen && e.offset >= begin && e.offset < end)
+      std::memset(grads() + e.offset, 0, size_t(e.numel) * sizeof(float));
+  if (grad_ready_ && end > begin) grad_ready_(begin, end - begin);
 }
 
 }  // namespace shog

@@ -16,6 +16,7 @@
 // or from a gradient on the hidden states written by another head.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <vector>
@@ -100,6 +101,14 @@ class Transformer {
   void logprob_backward(const int32_t* targets, const float* g);
   // Backward from hidden_grad() through the body; accumulates parameter grads.
   void backward();
+  // Called by backward() each time a stretch [offset, offset + n) of the
+  // gradient block is final for this backward, in the order they finish: the
+  // final norm and untied head first, then each layer from the last, then the
+  // embedding; together they cover the block once. Data parallelism starts
+  // summing a stretch over ranks while the layers below it are still being
+  // differentiated. Empty (the default): no calls.
+  using GradReadyHook = std::function<void(int64_t offset, int64_t n)>;
+  void set_grad_ready_hook(GradReadyHook hook) { grad_ready_ = std::move(hook); }
 
   // Inference over a paged KV cache (src/model/transformer_decode.cpp). Each
   // entry brings n new tokens of one sequence of `kv`, at positions
@@ -146,6 +155,11 @@ class Transformer {
   ModelConfig cfg_;
   DType compute_;
   ParamTable table_;
+  GradReadyHook grad_ready_;
+  // Clears the frozen entries inside [begin, end) of the gradient block (a
+  // frozen part of a fused GEMM got a gradient with its siblings) and hands
+  // the stretch to grad_ready_.
+  void grads_final(int64_t begin, int64_t end);
   Tensor params_, grads_, params16_;
   ParamViews w_, g_;
   std::vector<float> rope_cos_, rope_sin_;

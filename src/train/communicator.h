@@ -44,6 +44,13 @@ class Communicator {
   virtual void all_reduce_sum(double* data, int64_t n) = 0;
   // The sum divided by size() (one more rounding than the sum).
   void all_reduce_mean(float* data, int64_t n);
+  // all_reduce_sum started without waiting for it: data[0..n) holds the sum
+  // once wait_all() returns and must not be touched before. Every rank
+  // starts the same sums in the same order. Lets gradient sums of the upper
+  // layers run while backward is still working on the layers below. The
+  // default runs the blocking sum at once (a backend with nothing to overlap).
+  virtual void start_all_reduce_sum(float* data, int64_t n) { all_reduce_sum(data, n); }
+  virtual void wait_all() {}
   // Every rank's data[0..bytes) := root's.
   virtual void broadcast(void* data, int64_t bytes, int root) = 0;
   virtual void barrier() = 0;

@@ -58,6 +58,28 @@ class MpiCommunicator final : public Communicator {
   const char* backend() const override { return "mpi"; }
 
   void all_reduce_sum(float* data, int64_t n) override { sum(data, n, MPI_FLOAT); }
+
+  void start_all_reduce_sum(float* data, int64_t n) override {
+    for (int64_t off = 0; off < n; off += kBucket) {
+      const int len = int(std::min(kBucket, n - off));
+      MPI_Request req;
+      check(MPI_Iallreduce(MPI_IN_PLACE, data + off, len, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &req),
+            "MPI_Iallreduce");
+      pending_.push_back(req);
+    }
+    // Without an asynchronous progress thread, Open MPI advances a
+    // non-blocking collective only inside MPI calls: poke the ones in flight
+    // each time a new one starts, i.e. once per layer of backward.
+    int done = 0;
+    check(MPI_Testall(int(pending_.size()), pending_.data(), &done, MPI_STATUSES_IGNORE), "MPI_Testall");
+    if (done) pending_.clear();
+  }
+
+  void wait_all() override {
+    if (pending_.empty()) return;
+    check(MPI_Waitall(int(pending_.size()), pending_.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
+    pending_.clear();
+  }
   void all_reduce_sum(double* data, int64_t n) override { sum(data, n, MPI_DOUBLE); }
 
   void broadcast(void* data, int64_t bytes, int root) override {
@@ -116,6 +138,8 @@ class MpiCommunicator final : public Communicator {
       displs_[size_t(r)] = int(s.begin);
     }
   }
+
+  std::vector<MPI_Request> pending_;  // started by start_all_reduce_sum, not yet waited for
 
   template <class T>
   void sum(T* data, int64_t n, MPI_Datatype type) {

@@ -80,6 +80,10 @@ void PretrainConfig::register_fields(ConfigFields& f) {
   f.add("train.stop_after", "stop after this step with a checkpoint (0: off)", &stop_after);
   f.add("train.progress", "show the progress bar", &progress);
   f.add("train.zero1", "data parallel: shard the AdamW moments over the ranks (ZeRO-1)", &zero1);
+  f.add("train.overlap_grad_sum",
+        "data parallel: start summing each layer's gradient over the ranks as soon as backward has finished it "
+        "(false: one sum after the whole backward; ZeRO-1 always sums after)",
+        &overlap_grad_sum);
 }
 
 ModelConfig PretrainConfig::model_config() const {
@@ -233,6 +237,9 @@ PretrainResult run_pretrain(const PretrainConfig& cfg, bool resume, Communicator
   std::unique_ptr<Zero1AdamW> sharded;
   if (zero1) sharded = std::make_unique<Zero1AdamW>(model.table(), hyper, comm);
   else whole = std::make_unique<AdamWOptimizer>(model.table(), hyper);
+  // Gradients summed over ranks layer by layer during backward (ZeRO-1 sums
+  // its shards after the whole backward, in Zero1AdamW::step).
+  const bool overlap = cfg.overlap_grad_sum && W > 1 && !zero1;
   auto whole_on_root = [&]() -> std::unique_ptr<AdamWOptimizer> {
     return root && zero1 ? std::make_unique<AdamWOptimizer>(model.table(), hyper) : nullptr;
   };
@@ -306,7 +313,9 @@ PretrainResult run_pretrain(const PretrainConfig& cfg, bool resume, Communicator
     if (W > 1)
       std::fprintf(stderr, "data parallel: %lld ranks (%s), each %lld x %lld tokens per micro-batch%s\n",
                    (long long)W, comm.backend(), (long long)B, (long long)T,
-                   zero1 ? "; ZeRO-1: AdamW moments sharded" : "");
+                   zero1 ? "; ZeRO-1: AdamW moments sharded"
+                   : overlap ? "; gradients summed per layer during backward"
+                             : "");
   }
 
   // The loader fills all W*B rows; this rank trains on its B of them.
@@ -342,20 +351,28 @@ PretrainResult run_pretrain(const PretrainConfig& cfg, bool resume, Communicator
     for (int64_t micro = 0; micro < A; ++micro) {
       train.next(all_inputs.data(), all_targets.data());
       model.forward(inputs, B, T);
+      // In the last micro-batch each stretch of the gradient is final once
+      // backward leaves it: its sum over ranks starts then, while the layers
+      // below are differentiated (the head's 39 M floats on d12 travel during
+      // the whole body's backward).
+      if (overlap && micro == A - 1)
+        model.set_grad_ready_hook(
+            [&](int64_t off, int64_t n) { comm.start_all_reduce_sum(model.grads() + off, n); });
       loss += model.cross_entropy_backward(targets, weights.data());
+    }
+    if (overlap) {
+      model.set_grad_ready_hook({});
+      comm.wait_all();
     }
     comm.all_reduce_sum(&loss, 1);
     SHOG_CHECK(std::isfinite(loss), ErrorKind::numeric, fmt::format("step {}", step + 1),
                "loss is {}; stopping without saving (the last checkpoint in {} is intact)", loss, cfg.out_dir);
-    // Gradients summed over ranks after the whole backward, not overlapped
-    // with it: Transformer::backward has no per-layer hook yet
-    // (docs/architecture.md, "train").
     double gnorm;
     if (sharded) {
       gnorm = sharded->step(model.params(), model.grads(), lr, float(cfg.grad_clip));
       model.sync_compute_weights();
     } else {
-      comm.all_reduce_sum(model.grads(), model.num_floats());
+      if (!overlap) comm.all_reduce_sum(model.grads(), model.num_floats());
       gnorm = whole->step(model.params(), model.grads(), lr, float(cfg.grad_clip), model.params16());
     }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -35,6 +35,7 @@ struct PretrainConfig {
   int64_t stop_after = 0;        // stop (with a checkpoint) after this step; 0 = run to `steps` (testing resume)
   bool progress = true;
   bool zero1 = false;            // shard AdamW moments over data-parallel ranks (no effect on one process)
+  bool overlap_grad_sum = true;  // data parallel: sum each layer's gradient over ranks during backward
 
   void register_fields(ConfigFields& f);
   ModelConfig model_config() const;

@@ -80,6 +80,61 @@ TEST(Transformer, FrozenParametersGetNoGradient) {
   }
 }
 
+// The grad-ready hook (data parallelism sums each stretch over ranks as soon
+// as it is reported): the stretches tile the gradient block exactly once, in
+// backward order (final norm and head, layers from the last, embedding), and
+// each is final when reported, frozen entries already cleared. Tied and
+// untied heads.
+TEST(Transformer, GradReadyHookReportsEachStretchOnceAndFinal) {
+  for (bool tie : {false, true}) {
+    ModelConfig cfg = model_preset("tiny");
+    cfg.tie_embeddings = tie;
+    Transformer m(cfg);
+    m.init_weights(1, 0.05f);
+    m.set_frozen("model.layers.1.self_attn.k_proj.weight", true);
+    const int64_t B = 2, T = 8;
+    auto in = random_tokens(B * T, cfg.vocab, 7), tg = random_tokens(B * T, cfg.vocab, 8);
+    std::vector<float> w(size_t(B * T), 0.1f);
+    struct Seen {
+      int64_t off, n;
+      std::vector<float> values;
+    };
+    std::vector<Seen> seen;
+    m.set_grad_ready_hook([&](int64_t off, int64_t n) {
+      seen.push_back({off, n, std::vector<float>(m.grads() + off, m.grads() + off + n)});
+    });
+    m.zero_grad();
+    m.forward(in.data(), B, T);
+    m.cross_entropy_backward(tg.data(), w.data());
+    m.set_grad_ready_hook({});
+
+    const auto& e = m.table().entries();
+    auto layer_begin = [&](int64_t l) { return e[size_t(1 + kEntriesPerLayer * l)].offset; };
+    ASSERT_EQ(int64_t(seen.size()), cfg.n_layer + 2) << "tie=" << tie;
+    EXPECT_EQ(seen.front().off, layer_begin(cfg.n_layer));
+    EXPECT_EQ(seen.front().off + seen.front().n, m.num_floats());
+    for (int64_t l = cfg.n_layer - 1, i = 1; l >= 0; --l, ++i) {
+      EXPECT_EQ(seen[size_t(i)].off, layer_begin(l)) << "layer " << l;
+      EXPECT_EQ(seen[size_t(i)].off + seen[size_t(i)].n, layer_begin(l + 1)) << "layer " << l;
+    }
+    EXPECT_EQ(seen.back().off, 0);
+    EXPECT_EQ(seen.back().n, layer_begin(0));
+    // Final when reported: nothing changed them afterwards.
+    for (auto& s : seen)
+      for (int64_t i = 0; i < s.n; ++i)
+        ASSERT_EQ(s.values[size_t(i)], m.grads()[s.off + i]) << "tie=" << tie << " offset " << s.off + i;
+    const ParamEntry* k = m.table().find("model.layers.1.self_attn.k_proj.weight");
+    for (int64_t i = 0; i < k->numel; ++i) ASSERT_EQ(m.grads()[k->offset + i], 0.0f);
+    // The head's gradient is there when the first stretch is reported (untied).
+    if (!tie) {
+      const ParamEntry* head = m.table().find("lm_head.weight");
+      double norm = 0;
+      for (int64_t i = 0; i < head->numel; ++i) norm += std::fabs(seen.front().values[size_t(head->offset - seen.front().off + i)]);
+      EXPECT_GT(norm, 0.0);
+    }
+  }
+}
+
 // Changing (B, T) reallocates activations; results depend only on the inputs.
 TEST(Transformer, ForwardIsIndependentOfPreviousShapes) {
   ModelConfig cfg = model_preset("tiny");

@@ -28,7 +28,7 @@ namespace shog::ops {
 namespace {
 
 constexpr int64_t kQTile = 16;  // queries per unit (prefill); decode has 1
-constexpr int64_t kPrefetchBlocks = 4;  // how far ahead a unit prefetches its cache blocks
+constexpr int64_t kPrefetchBlocks = 2;  // how far ahead a unit prefetches its cache blocks
 
 // exp(x) for x <= 0 in plain arithmetic so that the loops calling it
 // vectorise (libm's expf does not without -ffast-math). Range reduction
@@ -58,11 +58,17 @@ inline void from_f32(float v, bf16& out) { out = f32_to_bf16(v); }
 
 #ifdef __AVX512F__
 inline __m512 load16(const float* p) { return _mm512_loadu_ps(p); }
+// GCC 12 warns that the "undefined" source inside the widening intrinsic is
+// uninitialised (GCC bug 105593); every lane is written.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 inline __m512 load16(const bf16* p) {
   // bf16 is the top half of an f32: widen to 32 bits and shift into place.
   const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
   return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
 }
+#pragma GCC diagnostic pop
 
 // The two inner loops for BS = 16 (one zmm of scores), written out because
 // the auto-vectorised forms are latency-bound: one accumulator chain through
@@ -169,9 +175,10 @@ void attend(float* out, const float* q, const KV* k_cache, const KV* v_cache, co
         const int64_t k0 = kb * BS;
         // Blocks are scattered over the pool, which no hardware prefetcher
         // predicts: ask for the keys and values kPrefetchBlocks ahead now, so
-        // they arrive while this block and the next ones are computed (a
-        // decode row spends less time on a block than memory takes to answer).
-        for (int64_t pb = kb == 0 ? 1 : kb + kPrefetchBlocks; pb <= std::min(kb + kPrefetchBlocks, n_blocks - 1); ++pb) {
+        // they arrive while this block and the next are computed (a decode
+        // row spends less time on a block than memory takes to answer; more
+        // in flight than that stalls on the cache's miss buffers).
+        if (const int64_t pb = kb + kPrefetchBlocks; pb < n_blocks) {
           const int64_t next = int64_t(sq.blocks[pb]) * block_floats;
           const char* nk = reinterpret_cast<const char*>(k_cache + next + u.kvh * hd * BS);
           const char* nv = reinterpret_cast<const char*>(v_cache + next + u.kvh * BS * hd);

@@ -5,6 +5,8 @@
 #    losses, validation losses and final weights agree within f32 summation
 #    noise, while a run with another seed is far outside that tolerance;
 #  - only rank 0 writes: one report, one metrics file, one checkpoint;
+#  - gradients summed layer by layer during backward (the default) are
+#    bitwise those of one sum after it;
 #  - a 2-rank run stopped and resumed by 2 ranks is bitwise the uninterrupted
 #    one; its checkpoint also resumes in 1 process of batch 2B;
 #  - the same with ZeRO-1 (sharded AdamW moments), whose checkpoints a plain
@@ -74,6 +76,15 @@ LOSS_TOL=1e-5 WEIGHT_TOL=1e-4
 python3 "$W/compare.py" "$W/dp" "$W/one" $LOSS_TOL $WEIGHT_TOL || fail "2 ranks x 2 differ from 1 x 4"
 # The tolerance is far below what a different model gives: the test can fail.
 if python3 "$W/compare.py" "$W/dp" "$W/seed" $LOSS_TOL $WEIGHT_TOL; then fail "another seed passed the comparison"; fi
+
+# The default run summed each layer's gradient while backward went on below
+# it (non-blocking MPI sums started by Transformer's grad-ready hook); one
+# blocking sum after the whole backward must give the very same bits.
+grep -q "gradients summed per layer during backward" "$W/dp.err" || fail "no overlap line: $(cat "$W/dp.err")"
+mpi2 "$SHOG" pretrain "${common[@]}" --batch-size 2 --overlap-grad-sum false --out-dir "$W/dp_blocking" \
+  > /dev/null 2> "$W/dp_blocking.err" || fail "2-rank run without overlap: $(cat "$W/dp_blocking.err")"
+grep -q "gradients summed per layer" "$W/dp_blocking.err" && fail "--overlap-grad-sum false still overlaps"
+python3 "$W/compare.py" "$W/dp" "$W/dp_blocking" 0 0 || fail "overlapped gradient sums differ from blocking ones"
 
 # Stop at step 5 and resume with 2 ranks: bitwise the uninterrupted 2-rank run.
 mpi2 "$SHOG" pretrain "${common[@]}" --batch-size 2 --out-dir "$W/dp_split" --stop-after 5 > /dev/null 2>&1 ||
