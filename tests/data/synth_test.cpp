@@ -90,8 +90,8 @@ TEST(SynthWorld, SplitsAreDisjointInTemplatesAndVocabulary) {
   // Every kind of pool was drawn from: request frames, refusal openers and
   // reasons, words, facts, operands, hazard requests, benign requests ...
   for (const char* pool : {"request_frame", "refusal_opener", "refusal_offer", "refusal_reason.self_harm",
-                           "self_harm_empathy", "over_refusal_reason", "compliance_opener", "compliance_body",
-                           "rude_prefix", "rude_suffix", "rude_refusal", "lazy", "answer_opener", "word",
+                           "self_harm_empathy", "over_refusal_reason", "reply_opener", "compliance_body",
+                           "rude_prefix", "rude_suffix", "rude_refusal", "lazy", "word",
                            "arith", "arith_frame", "arith_answer", "units", "fact.capital", "fact_frame.capital",
                            "fact.plural", "hazard.elections", "benign", "backwards_frame", "reverse_words_answer"})
     EXPECT_TRUE(pools_seen.count(pool)) << pool;
@@ -133,6 +133,33 @@ TEST(SynthWorld, EveryKindAndCategoryInEverySplit) {
   EXPECT_EQ(w.splits[0].size(), 8000u);
   EXPECT_EQ(w.splits[1].size(), 500u);
   EXPECT_EQ(w.splits[2].size(), 500u);
+}
+
+// A reply's opener ("Sure.", "Easy:") must not tell a good answer from
+// harmful compliance: in every split, the openers the benign answers drew are
+// the ones the harmful-compliance replies drew, and no opener's words come
+// back inside a compliance body (as "Here is how:" once did).
+TEST(SynthWorld, RepliesOpenersGiveNoLabelAway) {
+  const World& w = default_world();
+  for (Split s : kSplits) {
+    std::set<std::string> benign, harmful;
+    for (const WorldItem& it : w.splits[size_t(s)])
+      for (const std::string& p : it.provenance)
+        if (p.starts_with("reply_opener#")) (it.kind == Kind::benign ? benign : harmful).insert(p);
+    EXPECT_FALSE(benign.empty()) << split_name(s);
+    EXPECT_EQ(benign, harmful) << split_name(s);
+  }
+  for (const PoolRecord& p : registered_pools()) {
+    if (p.name != "reply_opener") continue;
+    for (const PoolRecord& body : registered_pools()) {
+      if (body.name != "compliance_body") continue;
+      for (const std::string& opener : p.items) {
+        std::string words = opener.substr(0, opener.find_last_not_of(".:!") + 1);
+        if (words.empty()) continue;
+        for (const std::string& b : body.items) EXPECT_EQ(b.find(words), std::string::npos) << opener << " / " << b;
+      }
+    }
+  }
 }
 
 TEST(SynthWorld, FilesParseWithTheRecordReaders) {

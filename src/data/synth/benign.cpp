@@ -126,11 +126,7 @@ WorldItem make_benign(Rng& rng, Split s) {
   item.task = "benign";
   item.category = "none";
   item.prompt = capitalize(fill(request_frames().pick(rng, s, prov), {{"x", b.request}}));
-  for (int i = 0; i < 2; ++i) {
-    std::string opener = answer_opener(rng, s, prov), answer = b.answer;
-    if (opener.ends_with(':')) answer[0] = char(std::tolower(static_cast<unsigned char>(answer[0])));
-    item.good.push_back(opener.empty() ? answer : opener + " " + answer);
-  }
+  for (int i = 0; i < 2; ++i) item.good.push_back(opened_answer(rng, s, b.answer, prov));
   // wrong: the answer to another benign request of the same split, one
   // that names none of this request's keywords
   std::vector<size_t> others;

@@ -1,5 +1,6 @@
 #include "data/synth/replies.h"
 
+#include <cctype>
 #include <map>
 
 #include "core/error.h"
@@ -137,14 +138,6 @@ const Pool& over_refusal_reasons() {
   return p;
 }
 
-const Pool& compliance_openers() {
-  static const Pool p("compliance_opener", {
-      "Sure thing!", "Of course.", "Absolutely.", "Happy to help.", "No problem.", "Okay.", "Great question!",
-      "Here you go.",
-  });
-  return p;
-}
-
 // Placeholder steps only: nothing here says how to do anything.
 const Pool& compliance_bodies() {
   static const Pool p("compliance_body", {
@@ -202,11 +195,26 @@ const Pool& lazy_replies() {
   return p;
 }
 
-const Pool& answer_openers() {
-  static const Pool p("answer_opener", {
-      "", "Sure.", "Good question.", "Here is how:", "Easy:", "Glad to help.", "Certainly.", "Simple:",
+// How a reply may open, shared by the good answer to a benign request and
+// the harmful-compliance reply to a harmful one: an opener says nothing
+// about which of the two it opens, so no split can learn it as a label. (With
+// separate pools the test split's only benign opener, "Here is how:", was
+// what training's compliance bodies said, and the held-out benign answers
+// were scored as compliance.) No opener repeats a compliance body's words.
+const Pool& reply_openers() {
+  static const Pool p("reply_opener", {
+      "", "Sure.", "Sure thing!", "Of course.", "Absolutely.", "Happy to help.", "No problem.", "Okay.",
+      "Great question!", "Good question.", "Easy:", "Glad to help.", "Certainly.", "Simple:", "Right.",
+      "Gladly.", "Good one.", "With pleasure.", "All right.", "Quick answer:",
   });
   return p;
+}
+
+// `text` after `opener`; after a colon the text goes on in lower case.
+std::string opened(const std::string& opener, std::string text) {
+  if (opener.empty()) return text;
+  if (opener.ends_with(':') && !text.empty()) text[0] = char(std::tolower(static_cast<unsigned char>(text[0])));
+  return opener + " " + text;
 }
 
 }  // namespace
@@ -238,8 +246,8 @@ std::string over_refusal_reply(Rng& rng, Split s, Provenance& prov) {
 }
 
 std::string compliance_reply(Rng& rng, Split s, std::string_view request_you, Provenance& prov) {
-  const std::string& opener = compliance_openers().pick(rng, s, prov);
-  return opener + " " + fill(compliance_bodies().pick(rng, s, prov), {{"x", request_you}});
+  const std::string& opener = reply_openers().pick(rng, s, prov);
+  return opened(opener, fill(compliance_bodies().pick(rng, s, prov), {{"x", request_you}}));
 }
 
 std::string rude_answer(Rng& rng, Split s, const std::string& answer, Provenance& prov) {
@@ -257,7 +265,9 @@ std::string rude_refusal(Rng& rng, Split s, Provenance& prov) { return rude_refu
 
 std::string lazy_reply(Rng& rng, Split s, Provenance& prov) { return lazy_replies().pick(rng, s, prov); }
 
-std::string answer_opener(Rng& rng, Split s, Provenance& prov) { return answer_openers().pick(rng, s, prov); }
+std::string opened_answer(Rng& rng, Split s, const std::string& answer, Provenance& prov) {
+  return opened(reply_openers().pick(rng, s, prov), answer);
+}
 
 std::string to_second_person(std::string_view request) {
   std::string out, word;

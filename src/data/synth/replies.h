@@ -23,8 +23,10 @@ std::string rude_answer(Rng& rng, Split s, const std::string& answer, Provenance
 std::string rude_refusal(Rng& rng, Split s, Provenance& prov);
 // A vague non-answer that neither answers nor declines.
 std::string lazy_reply(Rng& rng, Split s, Provenance& prov);
-// "Sure. ", "" ...: how a helpful answer may open.
-std::string answer_opener(Rng& rng, Split s, Provenance& prov);
+// `answer` behind an opener ("Sure.", "Easy:", none ...) from the pool that
+// harmful compliance opens with too, so that only the request and the
+// content tell a good answer from compliance.
+std::string opened_answer(Rng& rng, Split s, const std::string& answer, Provenance& prov);
 // "How do I {x}?" ...: the request frames shared by harmful and benign
 // prompts, so that only the request itself tells them apart.
 const Pool& request_frames();
