@@ -19,6 +19,9 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+
+#include "core/error.h"
 #include "core/random.h"
 #include "model/kv_cache.h"
 #include "model/transformer.h"
@@ -35,18 +38,6 @@ std::vector<int32_t> random_tokens(int64_t n, int64_t vocab, uint64_t seed) {
   std::vector<int32_t> t;
   for (int64_t i = 0; i < n; ++i) t.push_back(int32_t(rng.below(uint64_t(vocab))));
   return t;
-}
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  size_t b = 0;
-  while (b <= s.size()) {
-    size_t e = s.find(',', b);
-    if (e == std::string::npos) e = s.size();
-    out.push_back(s.substr(b, e - b));
-    b = e + 1;
-  }
-  return out;
 }
 
 // Best of `reps` prefills of a P-token prompt into an empty sequence.
@@ -104,31 +95,41 @@ double decode_tps(Transformer& m, int64_t B, int64_t P0, int64_t steps, int reps
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string preset = "d12", dtypes = "f32,bf16", batches = "1,16";
+  CLI::App app{"Inference throughput of a preset model (random init) over the paged KV cache "
+               "(Transformer::forward_cached): prefill of one prompt in one call, then batched greedy decode, one "
+               "token per sequence per step after a shorter prompt, in each dtype. Prints one JSON line per "
+               "measurement (tokens/s).",
+               "decode_bench"};
+  std::string preset = "d12", kv_dtype = "f32";
+  std::vector<std::string> dtypes = {"f32", "bf16"};
+  std::vector<int64_t> batches = {1, 16};
   int64_t P = 512, steps = 32, P0 = 128;
   int reps = 3;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string k = argv[i], v = argv[i + 1];
-    if (k == "--preset") preset = v;
-    else if (k == "--dtype") dtypes = v;
-    else if (k == "--prompt") P = std::stoll(v);
-    else if (k == "--steps") steps = std::stoll(v);
-    else if (k == "--context") P0 = std::stoll(v);
-    else if (k == "--batch") batches = v;
-    else if (k == "--reps") reps = std::stoi(v);
-    else if (k == "--kv-dtype") g_kv = parse_dtype(v, "--kv-dtype");
-    else {
-      std::fprintf(stderr, "unknown option %s\n", k.c_str());
-      return 2;
-    }
+  app.add_option("--preset", preset, "Model preset (tiny, small, d12, d24)")->capture_default_str();
+  app.add_option("--dtype", dtypes, "Weight dtypes to run, comma-separated")->delimiter(',')->capture_default_str();
+  app.add_option("--kv-dtype", kv_dtype, "KV cache dtype: f32 or bf16")->capture_default_str();
+  app.add_option("--prompt", P, "Prefill prompt length (tokens)")->capture_default_str();
+  app.add_option("--context", P0, "Prompt length of each sequence before decode (tokens)")->capture_default_str();
+  app.add_option("--steps", steps, "Timed decode steps")->capture_default_str();
+  app.add_option("--batch", batches, "Decode batch sizes, comma-separated")->delimiter(',')->capture_default_str();
+  app.add_option("--reps", reps, "Repetitions; the best is reported")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  // Checked here so that a typo fails at once, not after the runs before it.
+  ModelConfig cfg;
+  try {
+    cfg = model_preset(preset);
+    g_kv = parse_dtype(kv_dtype, "--kv-dtype");
+    for (const auto& dts : dtypes) parse_dtype(dts, "--dtype");
+  } catch (const Error& e) {
+    std::fprintf(stderr, "decode_bench: %s\n", e.what());
+    return 2;
   }
-  ModelConfig cfg = model_preset(preset);
   double load[3] = {0, 0, 0};
   if (FILE* f = std::fopen("/proc/loadavg", "r")) {
     if (std::fscanf(f, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3) load[0] = -1;
     std::fclose(f);
   }
-  for (const auto& dts : split(dtypes)) {
+  for (const auto& dts : dtypes) {
     DType dt = parse_dtype(dts, "--dtype");
     Transformer m(cfg, dt);
     m.init_weights(1);
@@ -138,8 +139,7 @@ int main(int argc, char** argv) {
                 preset.c_str(), dts.c_str(), (long long)P, pf, std::string(dtype_name(g_kv)).c_str(),
                 omp_get_max_threads(), load[0]);
     std::fflush(stdout);
-    for (const auto& bs : split(batches)) {
-      const int64_t B = std::stoll(bs);
+    for (const int64_t B : batches) {
       const double d = decode_tps(m, B, P0, steps, reps);
       std::printf("{\"bench\":\"decode\",\"preset\":\"%s\",\"dtype\":\"%s\",\"batch\":%lld,\"context\":%lld,"
                   "\"steps\":%lld,\"tokens_per_s\":%.1f,\"kv\":\"%s\",\"threads\":%d,\"load1\":%.2f}\n",

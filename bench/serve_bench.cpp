@@ -20,11 +20,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 namespace {
@@ -102,34 +102,28 @@ double pct(std::vector<double> v, double p) {
   return v[lo] + (v[hi] - v[lo]) * (idx - double(lo));
 }
 
-std::vector<int> parse_levels(const std::string& s) {
-  std::vector<int> v;
-  std::stringstream ss(s);
-  for (std::string x; std::getline(ss, x, ',');) v.push_back(std::atoi(x.c_str()));
-  return v;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
+  CLI::App app{"A load generator for `shoggoth serve`: C concurrent streams, each sending streaming /v1/completions "
+               "requests back to back over loopback, for each C in a list. Per level: aggregate generated tokens per "
+               "second, time to first token and request latency percentiles, as a Markdown table. "
+               "bench/serve_bench.sh starts a server and runs this against it.",
+               "serve_bench"};
   Args a;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string k = argv[i], v = argv[i + 1];
-    if (k == "--port") a.port = std::atoi(v.c_str());
-    else if (k == "--key") a.key = v;
-    else if (k == "--model") a.model = v;
-    else if (k == "--prompt") a.prompt = v;
-    else if (k == "--concurrency") a.levels = parse_levels(v);
-    else if (k == "--requests-per-stream") a.per_stream = std::atoi(v.c_str());
-    else if (k == "--max-tokens") a.max_tokens = std::atoi(v.c_str());
-    else {
-      std::fprintf(stderr, "serve_bench: unknown option %s\n", k.c_str());
-      return 2;
-    }
-  }
-  if (a.key.empty()) {
-    std::fprintf(stderr, "usage: serve_bench --port P --key K [--model M] [--concurrency 1,4,16,64] "
-                         "[--requests-per-stream N] [--max-tokens T] [--prompt TEXT]\n");
+  app.add_option("--port", a.port, "Server port on 127.0.0.1")->capture_default_str();
+  app.add_option("--key", a.key, "API key (sent as Authorization: Bearer)")->required();
+  app.add_option("--model", a.model, "Model (deployment) name in the requests")->capture_default_str();
+  app.add_option("--concurrency", a.levels, "Concurrent streams per level, comma-separated")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--requests-per-stream", a.per_stream, "Requests each stream sends, one after the other")
+      ->capture_default_str();
+  app.add_option("--max-tokens", a.max_tokens, "Tokens generated per request (ignore_eos)")->capture_default_str();
+  app.add_option("--prompt", a.prompt, "Prompt of every request")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  if (a.key.empty()) {  // `--key ""`, e.g. from a script whose key creation failed: every request would be refused
+    std::fprintf(stderr, "serve_bench: --key is empty\n");
     return 2;
   }
   // Warm up (first-call allocations, page faults of the weights).

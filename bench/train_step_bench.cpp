@@ -3,7 +3,8 @@
 // run. The d12 default is the configuration docs/benchmarks.md reports;
 // bench/pytorch_step.py times the same step in PyTorch.
 //
-//   build/train_step_bench [--preset d12] [--batch 4] [--seq 256] [--steps 5] [--dtype f32,bf16] [--lora-rank 0]
+//   build/train_step_bench [--preset d12] [--batch 4] [--seq 256] [--steps 5] [--warmup 2] [--dtype f32,bf16]
+//                          [--lora-rank 0]
 //
 // --lora-rank R > 0 times a LoRA step instead: an adapter of rank R on all
 // seven projections, the base frozen, AdamW on the adapter only. (MFU there
@@ -15,8 +16,10 @@
 #include <string>
 #include <vector>
 
+#include <CLI/CLI.hpp>
 #include <omp.h>
 
+#include "core/error.h"
 #include "core/random.h"
 #include "model/lora.h"
 #include "model/transformer.h"
@@ -26,23 +29,33 @@
 using namespace shog;
 
 int main(int argc, char** argv) {
-  std::string preset = "d12", dtypes = "f32,bf16";
+  CLI::App app{"One full training step (forward, backward, AdamW) of a preset model (random init), timed in f32 and "
+               "bf16, with MFU against the GEMM peak measured in the same run; prints JSON lines. With --lora-rank "
+               "R > 0 it times a LoRA step instead: an adapter of rank R on all seven projections, the base frozen "
+               "(MFU still counts the full model's FLOPs). bench/pytorch_step.py times the same step in PyTorch.",
+               "train_step_bench"};
+  std::string preset = "d12";
+  std::vector<std::string> dtypes = {"f32", "bf16"};
   int64_t B = 4, T = 256, steps = 5, warmup = 2, lora_rank = 0;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string k = argv[i], v = argv[i + 1];
-    if (k == "--preset") preset = v;
-    else if (k == "--batch") B = std::stoll(v);
-    else if (k == "--seq") T = std::stoll(v);
-    else if (k == "--steps") steps = std::stoll(v);
-    else if (k == "--warmup") warmup = std::stoll(v);
-    else if (k == "--dtype") dtypes = v;
-    else if (k == "--lora-rank") lora_rank = std::stoll(v);
-    else {
-      std::fprintf(stderr, "usage: %s [--preset d12] [--batch 4] [--seq 256] [--steps 5] [--warmup 2] [--dtype f32,bf16] [--lora-rank 0]\n", argv[0]);
-      return 2;
-    }
+  app.add_option("--preset", preset, "Model preset (tiny, small, d12, d24)")->capture_default_str();
+  app.add_option("--batch", B, "Sequences per step")->capture_default_str();
+  app.add_option("--seq", T, "Tokens per sequence")->capture_default_str();
+  app.add_option("--steps", steps, "Timed steps")->capture_default_str();
+  app.add_option("--warmup", warmup, "Untimed steps before them")->capture_default_str();
+  // The step runs in these two only, always f32 first, whatever the order given.
+  app.add_option("--dtype", dtypes, "Dtypes to time, comma-separated")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"f32", "bf16"}))
+      ->capture_default_str();
+  app.add_option("--lora-rank", lora_rank, "LoRA adapter rank; 0 times the full-model step")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  ModelConfig cfg;
+  try {
+    cfg = model_preset(preset);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "train_step_bench: %s\n", e.what());
+    return 2;
   }
-  ModelConfig cfg = model_preset(preset);
   const int64_t N = B * T;
   Rng rng(1);
   const size_t n = size_t(N);
@@ -54,7 +67,7 @@ int main(int argc, char** argv) {
   std::printf("{\"preset\":\"%s\",\"params\":%lld,\"batch\":%lld,\"seq\":%lld,\"threads\":%d,\"flops_per_step\":%.4g}\n",
               preset.c_str(), (long long)cfg.num_params(), (long long)B, (long long)T, omp_get_max_threads(), flops);
   for (std::string dts : {std::string("f32"), std::string("bf16")}) {
-    if (dtypes.find(dts) == std::string::npos) continue;
+    if (std::find(dtypes.begin(), dtypes.end(), dts) == dtypes.end()) continue;
     DType dt = parse_dtype(dts, "--dtype");
     const double peak = ops::measure_gemm_peak_flops(dt, 1.0, 2048);
     Transformer model(cfg, dt);
