@@ -60,10 +60,12 @@ void gemm_args(benchmark::internal::Benchmark* b) {
 BENCHMARK(BM_Gemm)->Apply(gemm_args)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // args: B, T, H, KVH (hd = 64)
-// One decode step's projections of d12 (qkv, o, gate+up, down and the
-// 50304-row head) at M rows, through ops::gemv (arg 2 = 1) or oneDNN (0):
-// the crossover that sets kGemvMaxRows. Weights total 248 MB in bf16, so
-// every call streams them from memory as a real decode step does.
+// The projections of one d12 layer (qkv, o, gate+up, down) and the
+// 50304-row head at M rows, through ops::gemv (arg 2 = 1) or oneDNN (0):
+// the crossover that sets kGemvMaxRows. Weights total 45.7 M (91 MB in bf16,
+// 183 MB in f32), more than the last-level cache holds, so every call
+// streams them from memory as a decode step does (a whole d12 step reads
+// 12 layers and the head: 2.7x as much).
 void BM_DecodeProjection(benchmark::State& st) {
   const DType dt = st.range(0) ? DType::bf16 : DType::f32;
   const int64_t M = st.range(1);
