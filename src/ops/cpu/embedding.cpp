@@ -5,10 +5,12 @@
 
 #include <omp.h>
 
+#include "ops/cpu/parallel_threshold.h"
+
 namespace shog::ops {
 
 void embedding_forward(float* out, const int32_t* tokens, const float* wte, int64_t N, int64_t C) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * C >= kParallelMinElements)
   for (int64_t n = 0; n < N; n++) {
     std::memcpy(out + n * C, wte + int64_t(tokens[n]) * C, size_t(C) * sizeof(float));
   }

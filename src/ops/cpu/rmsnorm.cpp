@@ -5,11 +5,13 @@
 
 #include <omp.h>
 
+#include "ops/cpu/parallel_threshold.h"
+
 namespace shog::ops {
 
 // Same operation order as Hugging Face's LlamaRMSNorm: (x * rstd) * w.
 void rmsnorm_forward(float* y, float* rstd, const float* x, const float* w, int64_t N, int64_t C, float eps) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * C >= kParallelMinElements)
   for (int64_t n = 0; n < N; n++) {
     const float* xr = x + n * C;
     float* yr = y + n * C;

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "ops/cpu/parallel_threshold.h"
+
 namespace shog::ops {
 
 // Computed in float exactly as Hugging Face's LlamaRotaryEmbedding does
@@ -28,7 +30,7 @@ template <bool kInverse>
 static void rope_apply(float* x, const float* cos, const float* sin, const int32_t* pos, int64_t B, int64_t T,
                        int64_t H, int64_t hd, int64_t token_stride) {
   const int64_t half = hd / 2;
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if (B * T * H * hd >= kParallelMinElements)
   for (int64_t b = 0; b < B; b++) {
     for (int64_t t = 0; t < T; t++) {
       const int64_t p = pos ? int64_t(pos[b * T + t]) : t;

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "ops/cpu/parallel_threshold.h"
+
 namespace shog::ops {
 
 // sigmoid written as PyTorch's CPU kernel does, 1 / (1 + exp(-x)), so that
@@ -9,7 +11,7 @@ namespace shog::ops {
 static inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
 void swiglu_forward(float* h, const float* gu, int64_t N, int64_t F) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N * F >= kParallelMinElements)
   for (int64_t n = 0; n < N; n++) {
     const float* g = gu + n * 2 * F;
     const float* u = g + F;
