@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include <omp.h>
+
 #include "core/error.h"
 
 namespace shog {
@@ -232,7 +234,19 @@ bool Engine::step() {
   if (!batch.empty()) {
     const int64_t V = model_.config().vocab;
     logits_.resize(size_t(int64_t(batch.size()) * V));
+    // The thread count is the stepping thread's own setting (a server's
+    // scheduler thread sets it), read once here.
+    if (!tuner_) tuner_.emplace(opt_.adapt_threads ? omp_get_max_threads() : 1);
+    int64_t rows = 0;
+    for (const auto& b : batch) rows += int64_t(b.tokens.size());
+    const int threads = tuner_->pick(rows), threads_before = omp_get_max_threads();
+    if (threads > 0) omp_set_num_threads(threads);
+    const auto t_model = Clock::now();
     model_.forward_cached(*kv_, batch, logits_.data());
+    if (threads > 0) {
+      tuner_->record(rows, threads, std::chrono::duration<double>(Clock::now() - t_model).count());
+      omp_set_num_threads(threads_before);
+    }
     for (size_t i = 0; i < batch.size(); ++i) {
       Sequence& s = *owner[i];
       s.fed += int64_t(batch[i].tokens.size());

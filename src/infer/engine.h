@@ -28,11 +28,13 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "infer/request.h"
 #include "infer/sampler.h"
 #include "infer/text_stream.h"
+#include "infer/thread_tuner.h"
 #include "model/kv_cache.h"
 #include "model/transformer.h"
 #include "tokenizer/tokenizer.h"
@@ -45,6 +47,7 @@ struct EngineOptions {
   int64_t block_size = 16;       // KV cache block, tokens
   int64_t kv_blocks = 0;         // 0: enough for max_batch sequences of max_seq tokens
   DType kv_dtype = DType::f32;   // bf16 halves cache memory and its reads (~5e-3 relative on logits)
+  bool adapt_threads = true;     // small decode steps pick 1 or all threads by their timings (thread_tuner.h)
 };
 
 struct EngineStats {
@@ -101,6 +104,7 @@ class Engine {
   std::vector<std::unique_ptr<Sequence>> running_;
   std::map<RequestId, GenerationResult> results_;
   std::vector<float> logits_;
+  std::optional<ThreadTuner> tuner_;  // made at the first step, on the stepping thread
   RequestId next_id_ = 0;
   EngineStats stats_;
 };
