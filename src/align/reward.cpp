@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -261,6 +262,30 @@ PairAccuracy pair_accuracy(const std::vector<double>& s) {
   for (size_t i = 0; i + 1 < s.size(); i += 2)
     if (!std::isnan(s[i]) && !std::isnan(s[i + 1])) ++a.scored, a.correct += s[i] > s[i + 1];
   return a;
+}
+
+std::vector<std::pair<std::string, PairAccuracy>> pair_accuracy_by(const std::vector<PreferencePair>& pairs,
+                                                                   const std::vector<double>& s,
+                                                                   const std::vector<std::string>& fields) {
+  SHOG_CHECK(s.size() == 2 * pairs.size(), ErrorKind::internal, "pair accuracy", "{} scores for {} pairs", s.size(),
+             pairs.size());
+  std::vector<std::pair<std::string, PairAccuracy>> groups;
+  std::map<std::string, size_t> index;
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    std::string key;
+    for (const auto& f : fields) {
+      const auto& meta = pairs[i].meta;
+      const bool has = meta.is_object() && meta.contains(f);
+      const std::string v = !has ? "-" : meta[f].is_string() ? meta[f].get<std::string>() : meta[f].dump();
+      key += (key.empty() ? "" : " / ") + v;
+    }
+    auto [it, added] = index.emplace(key, groups.size());
+    if (added) groups.push_back({key, {}});
+    const PairAccuracy one = pair_accuracy({s[2 * i], s[2 * i + 1]});
+    groups[it->second].second.correct += one.correct;
+    groups[it->second].second.scored += one.scored;
+  }
+  return groups;
 }
 
 }  // namespace shog

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "align/finetune_model.h"
@@ -38,6 +39,12 @@ struct PairAccuracy {
   double value() const { return scored > 0 ? double(correct) / double(scored) : 0.0; }
 };
 PairAccuracy pair_accuracy(const std::vector<double>& pair_scores);
+// The same per group of pairs: the group of a pair is the values of `fields`
+// in its line's other fields (PreferencePair::meta), joined by " / "; a field
+// the line lacks counts as "-". Groups in the order of their first pair.
+std::vector<std::pair<std::string, PairAccuracy>> pair_accuracy_by(const std::vector<PreferencePair>& pairs,
+                                                                   const std::vector<double>& pair_scores,
+                                                                   const std::vector<std::string>& fields);
 
 class RewardModel {
  public:

@@ -18,6 +18,7 @@ namespace {
 
 struct ScoreArgs {
   std::string model, data, out;
+  std::vector<std::string> by;  // fields of the pair lines to break the accuracy down by
 };
 
 // Preference lines get score_chosen/score_rejected; other lines (messages or
@@ -31,9 +32,13 @@ void score(const ScoreArgs& a) {
   std::string first;
   while (first.empty() && std::getline(in, first)) {}
   const bool pairs = first.find("\"chosen\"") != std::string::npos;
+  SHOG_CHECK(pairs || a.by.empty(), shog::ErrorKind::invalid_argument, a.data,
+             "--by needs preference pairs (lines with \"chosen\" and \"rejected\")");
   std::vector<double> s;
+  std::vector<shog::PreferencePair> prefs;
   if (pairs) {
-    s = rm.score_pairs(shog::read_preferences(a.data));
+    prefs = shog::read_preferences(a.data);
+    s = rm.score_pairs(prefs);
   } else {
     std::vector<shog::Messages> convs;
     for (auto& c : shog::read_conversations(a.data)) convs.push_back(c.messages);
@@ -55,6 +60,13 @@ void score(const ScoreArgs& a) {
   if (pairs && acc.scored > 0)
     std::fprintf(stderr, "pairwise accuracy: %.4f (%lld of %lld scored pairs)\n", acc.value(), (long long)acc.correct,
                  (long long)acc.scored);
+  if (!a.by.empty()) {
+    std::string head;
+    for (const auto& f : a.by) head += (head.empty() ? "" : " / ") + f;
+    std::fprintf(stderr, "\n| %s | pairs | accuracy |\n|---|---:|---:|\n", head.c_str());
+    for (const auto& [group, g] : shog::pair_accuracy_by(prefs, s, a.by))
+      std::fprintf(stderr, "| %s | %lld | %.3f |\n", group.c_str(), (long long)g.scored, g.value());
+  }
 }
 
 void setup(CLI::App& sub) {
@@ -70,6 +82,10 @@ void setup(CLI::App& sub) {
   sc->add_option("--model,-m", args->model, "reward model directory")->required();
   sc->add_option("--data,-d", args->data, "JSONL: preference pairs or conversations")->required();
   sc->add_option("--out,-o", args->out, "write JSONL scores here (default: stdout)");
+  sc->add_option("--by", args->by,
+                 "also print the accuracy per group of pairs, grouped by these fields of the lines "
+                 "(repeat or comma-separate, e.g. --by kind,bad_type)")
+      ->delimiter(',');
   sc->callback([args] { score(*args); });
   sub.require_subcommand(0, 1);
   sub.callback([=, &sub] {

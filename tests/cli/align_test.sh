@@ -45,6 +45,19 @@ grep -q "validation accuracy" "$W/rm.out" || fail "reward printed no validation 
 n_pairs=$(grep -c . "$W/syn/prefs_val.jsonl")
 [ "$(grep -c score_chosen "$W/scores.jsonl")" = "$n_pairs" ] || fail "score: not one line per pair"
 grep -q "pairwise accuracy" "$W/score.err" || fail "score printed no accuracy"
+# Broken down by fields of the lines: one row per group, adding up to every
+# scored pair (a pair longer than the tiny model's context is not scored).
+"$SHOG" reward score --model "$W/rm" --data "$W/syn/prefs_val.jsonl" --out "$W/scores2.jsonl" --by kind,bad_type \
+  2> "$W/by.err" || { cat "$W/by.err"; fail "reward score --by"; }
+grep -q "^| kind / bad_type | pairs | accuracy |" "$W/by.err" || { cat "$W/by.err"; fail "score --by: no table"; }
+grep -q "^| harmful / harmful_compliance | " "$W/by.err" || { cat "$W/by.err"; fail "score --by: no harmful row"; }
+by_sum=$(grep -E '^\| [a-z_]+ / [a-z_]+ \| [0-9]+ \|' "$W/by.err" | awk -F'|' '{s += $3} END {print s}')
+scored=$(sed -n 's/.*(\([0-9]*\) of \([0-9]*\) scored pairs).*/\2/p' "$W/by.err")
+[ -n "$scored" ] && [ "$by_sum" = "$scored" ] || fail "score --by: groups hold $by_sum pairs, not the $scored scored"
+if "$SHOG" reward score --model "$W/rm" --data "$W/syn/sft_val.jsonl" --by kind > /dev/null 2> "$W/by2.err"; then
+  fail "score --by on conversations must fail"
+fi
+grep -q "needs preference pairs" "$W/by2.err" || { cat "$W/by2.err"; fail "score --by: unclear error"; }
 "$SHOG" reward score --model "$W/rm" --data "$W/syn/sft_val.jsonl" | grep -q '"score"' || fail "score conversations"
 
 # DPO, both losses, from the SFT model.
