@@ -55,12 +55,16 @@ TEST(ModelScheduler, RunsRequestsToTheirEnd) {
   EXPECT_TRUE(eventually([&] { return s.snapshot().kv_blocks_used == 0; }));
 }
 
+// The requests that must still be running when the test acts are thousands
+// of tokens long: a single-thread decode step of the tiny model takes tens of
+// microseconds, so a few hundred tokens can be over before the test thread
+// is scheduled again.
 TEST(ModelScheduler, LateRequestsJoinTheRunningBatch) {
-  auto m = tiny();
+  auto m = tiny(8192);
   EngineOptions o;
   o.max_batch = 8;
   ModelScheduler s("tiny", *m, nullptr, o, 16, {"a", "b"});
-  auto first = s.submit(request(200, 1), "a", nullptr);
+  auto first = s.submit(request(8000, 1), "a", nullptr);
   // Wait until the first is decoding, then add more: they must run alongside it.
   RequestChannel::Progress p;
   while (p.tokens < 3) first->wait(p, 100ms);
@@ -76,19 +80,19 @@ TEST(ModelScheduler, LateRequestsJoinTheRunningBatch) {
   EXPECT_GE(most_running, 2) << "late requests did not join the running batch";
   EXPECT_GE(most_b, 1);
   for (auto& ch : late) EXPECT_EQ(drain(*ch), 30);
-  // The first one was still running when they finished (it needs 200 tokens).
+  // The first one was still running when they finished (it needs 8000 tokens).
   first->cancel();
   drain(*first);
   EXPECT_TRUE(eventually([&] { return s.snapshot().kv_blocks_used == 0; }));
 }
 
 TEST(ModelScheduler, CancelFreesTheBlocks) {
-  auto m = tiny();
+  auto m = tiny(8192);
   EngineOptions o;
   o.max_batch = 4;
   ModelScheduler s("tiny", *m, nullptr, o, 64, {"d"});
   std::vector<std::shared_ptr<RequestChannel>> chs;
-  for (int i = 0; i < 12; ++i) chs.push_back(s.submit(request(250, uint64_t(i)), "d", nullptr));
+  for (int i = 0; i < 12; ++i) chs.push_back(s.submit(request(8000, uint64_t(i)), "d", nullptr));
   EXPECT_TRUE(eventually([&] { return s.snapshot().kv_blocks_used > 0; }));
   for (auto& ch : chs) ch->cancel();
   for (auto& ch : chs) {
@@ -102,14 +106,14 @@ TEST(ModelScheduler, CancelFreesTheBlocks) {
 }
 
 TEST(ModelScheduler, AFullQueueRefusesWithRetryAfter) {
-  auto m = tiny();
+  auto m = tiny(8192);
   EngineOptions o;
   o.max_batch = 1;
   ModelScheduler s("tiny", *m, nullptr, o, 2, {"d"});
   std::vector<std::shared_ptr<RequestChannel>> chs;
   int refused = 0, retry = 0;
   for (int i = 0; i < 10; ++i) {
-    auto ch = s.submit(request(200, uint64_t(i)), "d", &retry);
+    auto ch = s.submit(request(8000, uint64_t(i)), "d", &retry);
     if (ch) chs.push_back(ch);
     else refused++;
   }
