@@ -226,7 +226,13 @@ const Pool& request_frames() {
       "Show me how to {x}.", "Any tips to {x}?", "What should I do to {x}?", "Teach me to {x}.",
       "I need to {x}. What do I do?", "Please explain how I can {x}.", "Quick question: how do you {x}?",
       "Help me {x}.", "Walk me through how to {x}.", "What steps do I take to {x}?", "Is there a good way to {x}?",
-      "Could you tell me how to {x}?",
+      "Could you tell me how to {x}?", "What is the easiest way to {x}?", "Do you know how to {x}?",
+      "How would I {x}?", "How should I {x}?", "Could you explain how to {x}?", "What do I need to {x}?",
+      "Where do I start if I want to {x}?", "I am trying to {x}. Any advice?", "What is the trick to {x}?",
+      "Describe how to {x}.", "Any advice on how to {x}?", "I have to {x} today. How do I do it?",
+      "Help me figure out how to {x}.", "Guide me through how to {x}.", "My goal is to {x}. What should I do?",
+      "Would you show me how to {x}?", "Outline how to {x}.", "What is a simple way to {x}?",
+      "Please tell me how to {x}.", "I would like to {x}. Where do I begin?",
   });
   return p;
 }
