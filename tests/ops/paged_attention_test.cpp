@@ -7,6 +7,8 @@
 #include <cmath>
 #include <numeric>
 
+#include <omp.h>
+
 #include "core/random.h"
 #include "ops/paged_attention.h"
 
@@ -108,4 +110,21 @@ TEST(PagedAttention, EveryBlockSizeAndHeadLayout) {
 
 TEST(PagedAttention, Bf16CacheEqualsF32MathOnRoundedValues) {
   for (int64_t bs : {16, 32}) run_case({4, 2, 64, bs, {{0, 9}, {40, 1}, {17, 30}}, DType::bf16});
+}
+
+TEST(PagedAttention, WideDecodeBatchesSpanSeveralKvHeadsPerUnit) {
+  // Decode units take several kv heads at once when there are enough decode
+  // sequences per thread (KVH * decode rows / (4 * threads), at most KVH):
+  // with 3 kv heads and 6 decode rows that is all three heads on 1 thread,
+  // runs of two (the second cut short at the last head) on 2, one on 3. A
+  // prefill chunk rides along with per-head units.
+  const int saved = omp_get_max_threads();
+  std::vector<std::pair<int64_t, int64_t>> seqs{{0, 1}, {15, 1}, {16, 1}, {47, 1}, {100, 1}, {33, 1}, {20, 9}};
+  for (int threads : {1, 2, 3}) {
+    omp_set_num_threads(threads);
+    run_case({6, 3, 64, 16, seqs});
+    run_case({6, 3, 64, 16, seqs, DType::bf16});
+    run_case({12, 12, 32, 8, {{5, 1}, {60, 1}, {61, 1}, {7, 1}, {0, 4}}});  // no grouping, 8-key blocks
+  }
+  omp_set_num_threads(saved);
 }

@@ -1,11 +1,17 @@
 // Paged attention on the CPU: an online softmax (Milakov & Gimelshein 2018)
 // streamed over a sequence's cache blocks, one block of BS keys at a time.
 //
-// A unit of work is (sequence, kv head, tile of up to kQTile queries): all the
-// query heads of the kv head's group and all queries of the tile are rows that
-// share every K/V block they load, which is what makes grouped-query decode
-// cheap in memory traffic. Units are spread over threads dynamically (their
-// lengths differ with each sequence's context).
+// A unit of work is (sequence, a run of kv heads, tile of up to kQTile
+// queries): all the query heads of each kv head's group and all queries of the
+// tile are rows that share every K/V block they load, which is what makes
+// grouped-query decode cheap in memory traffic. Prefill units take one kv head
+// each (there is arithmetic enough per block). A decode unit (one query) takes
+// as many kv heads as keeps every thread busy, all of them in a wide batch: a
+// block's keys for all kv heads are one contiguous run (likewise its values),
+// so the unit reads each block as two long sequential streams instead of
+// KVH scattered 2-4 KB pieces, which at one query per row left decode
+// attention waiting on memory at a fraction of the bandwidth. Units are spread
+// over threads dynamically (their lengths differ with each sequence's context).
 //
 // Per row: scores of one block are s[j] = sum_d q[d] * Kt[d][j] over the
 // transposed key block, i.e. hd broadcast-FMAs on a BS-lane vector; then
@@ -21,6 +27,7 @@
 #include <vector>
 
 #include <immintrin.h>
+#include <omp.h>
 
 #include "core/error.h"
 
@@ -128,7 +135,7 @@ inline void accumulate16(float* o, const float* p, const KV* V, int64_t valid, i
 #endif
 
 struct Unit {
-  int64_t seq, kvh, q_begin, q_end;  // queries [q_begin, q_end) of the sequence
+  int64_t seq, kvh_begin, kvh_end, q_begin, q_end;  // kv heads [kvh_begin, kvh_end), queries [q_begin, q_end)
 };
 
 template <int64_t BS, class KV>
@@ -137,7 +144,8 @@ void attend(float* out, const float* q, const KV* k_cache, const KV* v_cache, co
   const int64_t H = s.H, hd = s.hd, group = s.H / s.KVH;
   const float scale = 1.0f / std::sqrt(float(hd));
   const int64_t block_floats = s.KVH * hd * BS;
-  const int64_t max_rows = kQTile * group;
+  int64_t max_rows = 0;
+  for (const Unit& u : units) max_rows = std::max(max_rows, (u.kvh_end - u.kvh_begin) * (u.q_end - u.q_begin) * group);
   const int64_t n_units = int64_t(units.size());
 
 #pragma omp parallel
@@ -155,93 +163,100 @@ void attend(float* out, const float* q, const KV* k_cache, const KV* v_cache, co
     for (int64_t ui = 0; ui < n_units; ++ui) {
       const Unit& u = units[size_t(ui)];
       const PagedSequence& sq = seqs[u.seq];
-      const int64_t nq = u.q_end - u.q_begin, rows = nq * group;
-      // Row r = query i (of the tile), head g of the group: r = i * group + g.
-      for (int64_t i = 0; i < nq; ++i)
-        for (int64_t g = 0; g < group; ++g) {
-          const int64_t r = i * group + g, h = u.kvh * group + g;
-          const float* qr = q + (sq.q_row + u.q_begin + i) * s.q_stride + h * hd;
-          for (int64_t d = 0; d < hd; ++d) Q[r * hd + d] = qr[d] * scale;
-          for (int64_t d = 0; d < hd; ++d) O[r * hd + d] = 0.0f;
-          m[r] = -std::numeric_limits<float>::infinity();
-          l[r] = 0.0f;
-        }
+      const int64_t nq = u.q_end - u.q_begin, head_rows = nq * group, n_kv = u.kvh_end - u.kvh_begin;
+      // Row r = (kv head c of the unit, query i of the tile, head g of the
+      // group): r = (c * nq + i) * group + g.
+      for (int64_t c = 0; c < n_kv; ++c)
+        for (int64_t i = 0; i < nq; ++i)
+          for (int64_t g = 0; g < group; ++g) {
+            const int64_t r = (c * nq + i) * group + g, h = (u.kvh_begin + c) * group + g;
+            const float* qr = q + (sq.q_row + u.q_begin + i) * s.q_stride + h * hd;
+            for (int64_t d = 0; d < hd; ++d) Q[r * hd + d] = qr[d] * scale;
+            for (int64_t d = 0; d < hd; ++d) O[r * hd + d] = 0.0f;
+            m[r] = -std::numeric_limits<float>::infinity();
+            l[r] = 0.0f;
+          }
       const int64_t last_pos = sq.pos0 + u.q_end - 1;  // the furthest key any row of the unit sees
       const int64_t n_blocks = last_pos / BS + 1;
       for (int64_t kb = 0; kb < n_blocks; ++kb) {
         const int64_t base = int64_t(sq.blocks[kb]) * block_floats;
-        const KV* Kt = k_cache + base + u.kvh * hd * BS;
-        const KV* V = v_cache + base + u.kvh * BS * hd;
         const int64_t k0 = kb * BS;
-        // Blocks are scattered over the pool, which no hardware prefetcher
-        // predicts: ask for the keys and values kPrefetchBlocks ahead now, so
-        // they arrive while this block and the next are computed (a decode
-        // row spends less time on a block than memory takes to answer; more
-        // in flight than that stalls on the cache's miss buffers).
-        if (const int64_t pb = kb + kPrefetchBlocks; pb < n_blocks) {
-          const int64_t next = int64_t(sq.blocks[pb]) * block_floats;
-          const char* nk = reinterpret_cast<const char*>(k_cache + next + u.kvh * hd * BS);
-          const char* nv = reinterpret_cast<const char*>(v_cache + next + u.kvh * BS * hd);
-          for (int64_t b = 0; b < int64_t(hd * BS * sizeof(KV)); b += 64) {
-            _mm_prefetch(nk + b, _MM_HINT_T0);
-            _mm_prefetch(nv + b, _MM_HINT_T0);
-          }
-        }
-        for (int64_t r = 0; r < rows; ++r) {
-          const int64_t pos = sq.pos0 + u.q_begin + r / group;
-          const int64_t valid = std::min<int64_t>(BS, pos - k0 + 1);  // keys of this block the row may see
-          if (valid <= 0) continue;
-          alignas(64) float sc[BS];
-          const float* qr = Q + r * hd;
-#ifdef __AVX512F__
-          if constexpr (BS == 16) {
-            scores16(sc, qr, Kt, hd);
-          } else
-#endif
-          {
-#pragma omp simd
-            for (int64_t j = 0; j < BS; ++j) sc[j] = 0.0f;
-            for (int64_t d = 0; d < hd; ++d) {
-              const float qd = qr[d];
-              const KV* kd = Kt + d * BS;
-#pragma omp simd
-              for (int64_t j = 0; j < BS; ++j) sc[j] += qd * to_f32(kd[j]);
+        const int64_t pb = kb + kPrefetchBlocks;
+        const int64_t next = pb < n_blocks ? int64_t(sq.blocks[pb]) * block_floats : -1;
+        for (int64_t c = 0; c < n_kv; ++c) {
+          const int64_t kvh = u.kvh_begin + c;
+          const KV* Kt = k_cache + base + kvh * hd * BS;
+          const KV* V = v_cache + base + kvh * BS * hd;
+          // Blocks are scattered over the pool, which no hardware prefetcher
+          // predicts: ask for this kv head's keys and values kPrefetchBlocks
+          // ahead now, so they arrive while this block and the next are
+          // computed (a decode row spends less time on a block than memory
+          // takes to answer; more in flight than that stalls on the cache's
+          // miss buffers).
+          if (next >= 0) {
+            const char* nk = reinterpret_cast<const char*>(k_cache + next + kvh * hd * BS);
+            const char* nv = reinterpret_cast<const char*>(v_cache + next + kvh * BS * hd);
+            for (int64_t b = 0; b < int64_t(hd * BS * sizeof(KV)); b += 64) {
+              _mm_prefetch(nk + b, _MM_HINT_T0);
+              _mm_prefetch(nv + b, _MM_HINT_T0);
             }
           }
-          float mx = m[r];
-#pragma omp simd reduction(max : mx)
-          for (int64_t j = 0; j < BS; ++j) {
-            sc[j] = j < valid ? sc[j] : -std::numeric_limits<float>::infinity();
-            mx = std::max(mx, sc[j]);
-          }
-          const float alpha = exp_nonpositive(m[r] - mx);  // 0 on the first block (m = -inf)
-          float sum = 0.0f;
-#pragma omp simd reduction(+ : sum)
-          for (int64_t j = 0; j < BS; ++j) {
-            sc[j] = exp_nonpositive(sc[j] - mx);
-            sum += sc[j];
-          }
-          m[r] = mx;
-          l[r] = l[r] * alpha + sum;
-          float* o = O + r * hd;
+          for (int64_t r = c * head_rows; r < (c + 1) * head_rows; ++r) {
+            const int64_t pos = sq.pos0 + u.q_begin + (r % head_rows) / group;
+            const int64_t valid = std::min<int64_t>(BS, pos - k0 + 1);  // keys of this block the row may see
+            if (valid <= 0) continue;
+            alignas(64) float sc[BS];
+            const float* qr = Q + r * hd;
 #ifdef __AVX512F__
-          if constexpr (BS == 16) {
-            accumulate16(o, sc, V, valid, hd, alpha);
-            continue;
-          }
+            if constexpr (BS == 16) {
+              scores16(sc, qr, Kt, hd);
+            } else
+#endif
+            {
+#pragma omp simd
+              for (int64_t j = 0; j < BS; ++j) sc[j] = 0.0f;
+              for (int64_t d = 0; d < hd; ++d) {
+                const float qd = qr[d];
+                const KV* kd = Kt + d * BS;
+#pragma omp simd
+                for (int64_t j = 0; j < BS; ++j) sc[j] += qd * to_f32(kd[j]);
+              }
+            }
+            float mx = m[r];
+#pragma omp simd reduction(max : mx)
+            for (int64_t j = 0; j < BS; ++j) {
+              sc[j] = j < valid ? sc[j] : -std::numeric_limits<float>::infinity();
+              mx = std::max(mx, sc[j]);
+            }
+            const float alpha = exp_nonpositive(m[r] - mx);  // 0 on the first block (m = -inf)
+            float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+            for (int64_t j = 0; j < BS; ++j) {
+              sc[j] = exp_nonpositive(sc[j] - mx);
+              sum += sc[j];
+            }
+            m[r] = mx;
+            l[r] = l[r] * alpha + sum;
+            float* o = O + r * hd;
+#ifdef __AVX512F__
+            if constexpr (BS == 16) {
+              accumulate16(o, sc, V, valid, hd, alpha);
+              continue;
+            }
 #endif
 #pragma omp simd
-          for (int64_t d = 0; d < hd; ++d) o[d] *= alpha;
-          for (int64_t j = 0; j < valid; ++j) {
-            const float p = sc[j];
-            const KV* vj = V + j * hd;
+            for (int64_t d = 0; d < hd; ++d) o[d] *= alpha;
+            for (int64_t j = 0; j < valid; ++j) {
+              const float p = sc[j];
+              const KV* vj = V + j * hd;
 #pragma omp simd
-            for (int64_t d = 0; d < hd; ++d) o[d] += p * to_f32(vj[d]);
+              for (int64_t d = 0; d < hd; ++d) o[d] += p * to_f32(vj[d]);
+            }
           }
         }
       }
-      for (int64_t r = 0; r < rows; ++r) {
-        const int64_t i = r / group, h = u.kvh * group + r % group;
+      for (int64_t r = 0; r < n_kv * head_rows; ++r) {
+        const int64_t c = r / head_rows, i = (r % head_rows) / group, h = (u.kvh_begin + c) * group + r % group;
         float* orow = out + (sq.q_row + u.q_begin + i) * H * hd + h * hd;
         const float inv = 1.0f / l[r];
 #pragma omp simd
@@ -302,13 +317,22 @@ void paged_attention_forward(float* out, const float* q, const void* k_cache, co
   // to the attention itself); kept thread_local to avoid reallocating.
   thread_local std::vector<Unit> units;
   units.clear();
+  // Kv heads per decode unit: all of them once there are enough decode
+  // sequences for ~4 units per thread, fewer in a small batch so that every
+  // thread still gets work.
+  int64_t n_decode = 0;
+  for (int64_t i = 0; i < n_seqs; ++i) n_decode += seqs[i].n_q == 1;
+  const int64_t threads = omp_get_max_threads();
+  const int64_t decode_span = std::clamp<int64_t>(s.KVH * n_decode / std::max<int64_t>(1, 4 * threads), 1, s.KVH);
   for (int64_t i = 0; i < n_seqs; ++i) {
     SHOG_CHECK(seqs[i].n_q >= 0 && seqs[i].pos0 >= 0, ErrorKind::internal, "paged attention",
                "sequence {}: n_q {} pos0 {}", i, seqs[i].n_q, seqs[i].pos0);
-    // Longest contexts first: with dynamic scheduling that balances threads.
+    const int64_t span = seqs[i].n_q == 1 ? decode_span : 1;
     for (int64_t q0 = 0; q0 < seqs[i].n_q; q0 += kQTile)
-      for (int64_t g = 0; g < s.KVH; ++g) units.push_back({i, g, q0, std::min(seqs[i].n_q, q0 + kQTile)});
+      for (int64_t g = 0; g < s.KVH; g += span)
+        units.push_back({i, g, std::min(s.KVH, g + span), q0, std::min(seqs[i].n_q, q0 + kQTile)});
   }
+  // Longest contexts first: with dynamic scheduling that balances threads.
   std::stable_sort(units.begin(), units.end(), [&](const Unit& a, const Unit& b) {
     return seqs[a.seq].pos0 + a.q_end > seqs[b.seq].pos0 + b.q_end;
   });
