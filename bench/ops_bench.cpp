@@ -62,7 +62,7 @@ BENCHMARK(BM_Gemm)->Apply(gemm_args)->Unit(benchmark::kMillisecond)->UseRealTime
 // args: B, T, H, KVH (hd = 64)
 // The projections of one d12 layer (qkv, o, gate+up, down) and the
 // 50304-row head at M rows, through ops::gemv (arg 2 = 1) or oneDNN (0):
-// the crossover that sets kGemvMaxRows. Weights total 45.7 M (91 MB in bf16,
+// the crossovers that set ops::gemv_max_rows. Weights total 45.7 M (91 MB in bf16,
 // 183 MB in f32), more than the last-level cache holds, so every call
 // streams them from memory as a decode step does (a whole d12 step reads
 // 12 layers and the head: 2.7x as much).
@@ -96,7 +96,7 @@ void BM_DecodeProjection(benchmark::State& st) {
   st.counters["FLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_DecodeProjection)
-    ->ArgsProduct({{0, 1}, {1, 2, 4, 8, 16, 24, 32}, {0, 1}})
+    ->ArgsProduct({{0, 1}, {1, 2, 4, 8, 16, 24, 32, 48, 64}, {0, 1}})
     ->ArgNames({"bf16", "M", "gemv"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();

@@ -6,7 +6,7 @@
 # Markdown table recorded in docs/benchmarks.md.
 #
 #   bash bench/serve_bench.sh [MODEL_DIR] [BUILD_DIR]
-#   DTYPE=bf16 THREADS=2 MAX_TOKENS=128 PER_STREAM=4 LEVELS=1,4,16,64 bash bench/serve_bench.sh
+#   DTYPE=bf16 KV_DTYPE=bf16 THREADS=2 MAX_TOKENS=128 PER_STREAM=4 LEVELS=1,4,16,64 bash bench/serve_bench.sh
 # THREADS: the engine's OpenMP threads (default 1: on a 2-core machine the
 # other core runs the HTTP threads and this load generator).
 set -euo pipefail
@@ -14,6 +14,7 @@ MODEL=$(realpath "${1:-runs/pretrain-small}")
 [ -f "$MODEL/latest" ] && MODEL="$MODEL/$(cat "$MODEL/latest")"  # a run directory: its latest checkpoint
 BUILD=$(realpath "${2:-build}")
 DTYPE=${DTYPE:-f32}
+KV_DTYPE=${KV_DTYPE:-f32}
 W=$(mktemp -d)
 SERVER=""
 cleanup() {
@@ -33,6 +34,7 @@ keys_db = "keys.sqlite"
 name = "bench"
 path = "$MODEL"
 dtype = "$DTYPE"
+kv_dtype = "$KV_DTYPE"
 max_batch = 64
 prefill_chunk = 512
 threads = ${THREADS:-1}
@@ -50,6 +52,6 @@ for _ in $(seq 1 300); do
 done
 PORT=$(sed -n 's|.*listening on http://[^:]*:\([0-9]*\).*|\1|p' "$W/serve.log")
 [ -n "$PORT" ] || { cat "$W/serve.log" >&2; exit 1; }
-echo "model: $MODEL ($DTYPE), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "model: $MODEL ($DTYPE, KV cache $KV_DTYPE), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 "$BUILD/serve_bench" --port "$PORT" --key "$KEY" --model bench --concurrency "${LEVELS:-1,4,16,64}" \
   --requests-per-stream "${PER_STREAM:-4}" --max-tokens "${MAX_TOKENS:-128}"

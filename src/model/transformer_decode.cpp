@@ -129,10 +129,10 @@ void Transformer::forward_cached(KvBlockPool& kv, std::span<const CachedTokens> 
   const bool half = compute_ == DType::bf16;
   // y (+)= x W^T over all N rows; in bf16 the input is converted first.
   // A decode step (a few dozen rows at most) goes through the few-row kernel,
-  // which reads W once in place; prefill chunks go through oneDNN.
+  // which reads W once in place; longer prefill chunks go through oneDNN.
   auto linear = [&](const float* x, const float* W, float* y, int64_t in, int64_t out, bool accumulate) {
     if (half) convert_f32_to_bf16(x, s.in16.data(), size_t(N * in));
-    if (N <= ops::kGemvMaxRows)
+    if (N <= ops::gemv_max_rows(compute_))
       ops::gemv(compute_, N, out, in, half ? static_cast<const void*>(s.in16.data()) : x,
                 half ? static_cast<const void*>(w16(W)) : W, y, accumulate);
     else
@@ -212,11 +212,11 @@ void Transformer::forward_cached(KvBlockPool& kv, std::span<const CachedTokens> 
   ops::rmsnorm_forward(x, s.rstd.data(), norm, w_.final_norm, R, C, cfg_.norm_eps);
   if (half) {
     convert_f32_to_bf16(x, s.in16.data(), size_t(R * C));
-    if (R <= ops::kGemvMaxRows)
+    if (R <= ops::gemv_max_rows(DType::bf16))
       ops::gemv(DType::bf16, R, V, C, s.in16.data(), head_weight(), logits, false);
     else
       ops::gemm(DType::bf16, false, true, R, V, C, s.in16.data(), C, head_weight(), C, logits, V, false);
-  } else if (R <= ops::kGemvMaxRows) {
+  } else if (R <= ops::gemv_max_rows(DType::f32)) {
     ops::gemv(DType::f32, R, V, C, x, head_weight(), logits, false);
   } else {
     ops::gemm(DType::f32, false, true, R, V, C, x, C, w_.lm_head, C, logits, V, false);

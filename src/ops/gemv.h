@@ -19,10 +19,16 @@
 
 namespace shog::ops {
 
-// Largest M sent to gemv instead of ops::gemm (oneDNN). On d12 and "small"
-// shapes gemv wins up to here (bench/ops_bench: BM_DecodeProjection); above
-// it oneDNN's packing pays for itself.
+// Largest M sent to gemv instead of ops::gemm (oneDNN), per dtype. On d12
+// shapes (bench/ops_bench: BM_DecodeProjection, 2 threads) gemv wins in f32
+// up to 16-24 rows, above which oneDNN's packing pays for itself (32 rows:
+// 31 ms against 22), and in bf16 up to 64 rows at least (24 rows: 8.2 ms
+// against 11.1; 64 rows: 19.0 against 20.3). A server step that mixes 15
+// decode rows with a new request's prompt is one of those 17-64-row steps.
+constexpr int64_t gemv_max_rows(DType dt) { return dt == DType::bf16 ? 64 : 16; }
+// Rows that go through gemv in every dtype (the thread tuner relies on it).
 constexpr int64_t kGemvMaxRows = 16;
+static_assert(gemv_max_rows(DType::f32) >= kGemvMaxRows && gemv_max_rows(DType::bf16) >= kGemvMaxRows);
 
 void gemv(DType dt, int64_t M, int64_t N, int64_t K, const void* x, const void* W, float* y, bool accumulate);
 

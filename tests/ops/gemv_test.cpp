@@ -14,7 +14,7 @@ using namespace shog;
 TEST(Gemv, MatchesReferenceForEveryTileShapeAndDtype) {
   Rng rng(1);
   for (DType dt : {DType::f32, DType::bf16})
-    for (int64_t M : {1, 2, 3, 5, 6, 7, 12, 16, 17, 32})
+    for (int64_t M : {1, 2, 3, 5, 6, 7, 12, 16, 17, 32, 47, 64})
       for (int64_t N : {1, 3, 8, 37})
         for (int64_t K : {1, 16, 40, 100, 768})
           for (bool acc : {false, true}) {
