@@ -96,7 +96,7 @@ void BM_DecodeProjection(benchmark::State& st) {
   st.counters["FLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_DecodeProjection)
-    ->ArgsProduct({{0, 1}, {1, 2, 4, 8, 16, 24, 32, 48, 64}, {0, 1}})
+    ->ArgsProduct({{0, 1}, {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64}, {0, 1}})
     ->ArgNames({"bf16", "M", "gemv"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
