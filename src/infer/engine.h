@@ -92,7 +92,14 @@ class Engine {
   void admit();
   void finish(Sequence& s, FinishReason why, std::string error = {});
   // Samples from one row of logits and handles the token; false once the sequence is done.
-  void on_logits(Sequence& s, float* logits);
+  // A sequence's next token from its logits (thread-safe across sequences),
+  // then everything that follows from it (serial: callbacks, retirement).
+  struct Draw {
+    SampledToken token{};
+    std::string error;  // the sampler's, e.g. NaN logits
+  };
+  Draw draw(Sequence& s, float* logits);
+  void on_sampled(Sequence& s, Draw& d);
   void emit(Sequence& s, int32_t token, float logprob, const std::vector<TokenLogprob>* top, std::string_view text,
             FinishReason why);
 
@@ -104,6 +111,7 @@ class Engine {
   std::vector<std::unique_ptr<Sequence>> running_;
   std::map<RequestId, GenerationResult> results_;
   std::vector<float> logits_;
+  std::vector<Draw> draws_;  // this step's, one per sequence that samples
   std::optional<ThreadTuner> tuner_;  // made at the first step, on the stepping thread
   RequestId next_id_ = 0;
   EngineStats stats_;
