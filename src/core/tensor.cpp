@@ -3,8 +3,6 @@
 #include <cstdlib>
 #include <cstring>
 
-#include <sys/mman.h>
-
 #include "core/error.h"
 
 namespace shog {
@@ -23,35 +21,12 @@ std::string shape_str(const Shape& s) {
 
 static size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
 
-// Blocks from this size up are mapped straight from the kernel, whose pages
-// are zero until first written: a server's KV cache (2.4 GB for d12 at 64
-// sequences) then costs neither seconds of memset at start-up nor memory
-// for blocks no sequence has reached yet.
-static constexpr size_t kMapFrom = size_t(1) << 20;
-// The block starts one cache line into its first page, as a large
-// aligned_alloc's does: with every large tensor starting on a page boundary
-// (the K and V caches, the weights), d12 decode ran 25-45% slower, from
-// addresses 4 KiB apart aliasing between the streams a step reads and writes.
-static constexpr size_t kMapOffset = 64;
-
 AlignedBlock::AlignedBlock(size_t n) : bytes(n) {
-  if (n >= kMapFrom) {
-    void* p = ::mmap(nullptr, round_up(n + kMapOffset, 4096), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    SHOG_CHECK(p != MAP_FAILED, ErrorKind::io, "", "out of memory mapping {} bytes", n);
-    ptr = static_cast<char*>(p) + kMapOffset;
-    mapped = true;
-    return;
-  }
   ptr = std::aligned_alloc(64, round_up(n ? n : 1, 64));
   SHOG_CHECK(ptr, ErrorKind::io, "", "out of memory allocating {} bytes", n);
   std::memset(ptr, 0, n);
 }
-AlignedBlock::~AlignedBlock() {
-  if (mapped)
-    ::munmap(static_cast<char*>(ptr) - kMapOffset, round_up(bytes + kMapOffset, 4096));
-  else
-    std::free(ptr);
-}
+AlignedBlock::~AlignedBlock() { std::free(ptr); }
 
 Tensor Tensor::empty(DType dt, Shape shape, Device dev) {
   SHOG_CHECK(dev.kind == DeviceKind::cpu, ErrorKind::unsupported, "", "device {} has no allocator yet", dev.str());

@@ -20,8 +20,7 @@ using Shape = std::vector<int64_t>;
 int64_t shape_numel(const Shape& s);
 std::string shape_str(const Shape& s);
 
-// 64-byte aligned, zero-filled block (AVX-512 lines; what oneDNN likes);
-// large ones are mapped pages, zero until first touched (tensor.cpp).
+// 64-byte aligned heap block (AVX-512 lines; what oneDNN likes).
 struct AlignedBlock {
   explicit AlignedBlock(size_t bytes);
   ~AlignedBlock();
@@ -29,7 +28,6 @@ struct AlignedBlock {
   AlignedBlock& operator=(const AlignedBlock&) = delete;
   void* ptr = nullptr;
   size_t bytes = 0;
-  bool mapped = false;  // from mmap, else from aligned_alloc
 };
 
 class Tensor {

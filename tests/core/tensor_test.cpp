@@ -1,7 +1,5 @@
 #include <gtest/gtest.h>
 
-#include <algorithm>
-
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -57,21 +55,6 @@ TEST(Tensor, OwningBorrowedViewsAndSlices) {
   Tensor b = Tensor::borrow(buf, DType::f32, {6});
   EXPECT_FALSE(b.owns_storage());
   EXPECT_EQ(b.data<float>(), buf);
-}
-
-// Small tensors come from the heap, large ones (>= 1 MiB) from mmap: both
-// must be aligned and zero, including a large one allocated where a freed,
-// written one was (the heap would hand back dirty memory there).
-TEST(Tensor, SmallAndLargeBlocksAreAlignedAndZero) {
-  for (int64_t n : {int64_t(5), int64_t(1) << 18, (int64_t(1) << 20) + 3}) {
-    for (int round = 0; round < 2; ++round) {
-      Tensor t = Tensor::empty(DType::f32, {n});
-      ASSERT_EQ(reinterpret_cast<uintptr_t>(t.raw()) % 64, 0u) << n;
-      const float* p = t.data<float>();
-      for (int64_t i = 0; i < n; ++i) ASSERT_EQ(p[i], 0.0f) << "n=" << n << " at " << i;
-      std::fill(t.data<float>(), t.data<float>() + n, 7.0f);  // dirty it for the next round
-    }
-  }
 }
 
 TEST(Arena, CarvesAlignedNonOverlappingBuffers) {
