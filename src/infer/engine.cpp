@@ -260,17 +260,17 @@ bool Engine::step() {
     // draws run side by side (at 16 rows of a 50k vocabulary they are ~1 ms
     // of serial work a step otherwise); what they lead to (stop checks,
     // detokenising, the streaming callbacks) runs here, in batch order.
-    std::vector<int64_t> ready;
+    ready_.clear();
     for (size_t i = 0; i < batch.size(); ++i) {
       Sequence& s = *owner[i];
       s.fed += int64_t(batch[i].tokens.size());
-      if (s.fed == int64_t(s.context.size())) ready.push_back(int64_t(i));
+      if (s.fed == int64_t(s.context.size())) ready_.push_back(int64_t(i));
     }
-    draws_.resize(ready.size());
-#pragma omp parallel for schedule(dynamic) if (ready.size() >= 2 && threads_before > 1)
-    for (size_t j = 0; j < ready.size(); ++j)
-      draws_[j] = draw(*owner[size_t(ready[j])], logits_.data() + ready[j] * V);
-    for (size_t j = 0; j < ready.size(); ++j) on_sampled(*owner[size_t(ready[j])], draws_[j]);
+    draws_.resize(ready_.size());
+#pragma omp parallel for schedule(dynamic) if (ready_.size() >= 2 && threads_before > 1)
+    for (size_t j = 0; j < ready_.size(); ++j)
+      draws_[j] = draw(*owner[size_t(ready_[j])], logits_.data() + ready_[j] * V);
+    for (size_t j = 0; j < ready_.size(); ++j) on_sampled(*owner[size_t(ready_[j])], draws_[j]);
     stats_.steps++;
     stats_.prompt_tokens += prompt_tokens;
   }

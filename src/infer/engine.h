@@ -91,7 +91,6 @@ class Engine {
   int64_t worst_case_blocks(const Sequence& s) const;
   void admit();
   void finish(Sequence& s, FinishReason why, std::string error = {});
-  // Samples from one row of logits and handles the token; false once the sequence is done.
   // A sequence's next token from its logits (thread-safe across sequences),
   // then everything that follows from it (serial: callbacks, retirement).
   struct Draw {
@@ -111,7 +110,8 @@ class Engine {
   std::vector<std::unique_ptr<Sequence>> running_;
   std::map<RequestId, GenerationResult> results_;
   std::vector<float> logits_;
-  std::vector<Draw> draws_;  // this step's, one per sequence that samples
+  std::vector<int64_t> ready_;  // this step's batch entries whose logits are sampled
+  std::vector<Draw> draws_;     // and their draws
   std::optional<ThreadTuner> tuner_;  // made at the first step, on the stepping thread
   RequestId next_id_ = 0;
   EngineStats stats_;
