@@ -12,6 +12,7 @@
 #include "ops/gemm.h"
 #include "ops/gemv.h"
 #include "ops/output_head.h"
+#include "ops/panel_gemm.h"
 
 namespace {
 
@@ -59,24 +60,27 @@ void gemm_args(benchmark::internal::Benchmark* b) {
 }
 BENCHMARK(BM_Gemm)->Apply(gemm_args)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-// args: B, T, H, KVH (hd = 64)
 // The projections of one d12 layer (qkv, o, gate+up, down) and the
-// 50304-row head at M rows, through ops::gemv (arg 2 = 1) or oneDNN (0):
-// the crossovers that set ops::gemv_max_rows. Weights total 45.7 M (91 MB in bf16,
-// 183 MB in f32), more than the last-level cache holds, so every call
-// streams them from memory as a decode step does (a whole d12 step reads
-// 12 layers and the head: 2.7x as much).
+// 50304-row head at M rows, through oneDNN on the row-major weights (arg 2 =
+// 0) or through the inference kernel (1): in f32 ops::gemv, in bf16
+// ops::panel_gemm_bf16 on weights packed beforehand (as a model does once).
+// The f32 crossover sets ops::kGemvMaxRows. Weights total 45.7 M (91 MB in
+// bf16, 183 MB in f32), more than the last-level cache holds, so every call
+// streams them from memory as a decode step does (a whole d12 step reads 12
+// layers and the head: 2.7x as much).
 void BM_DecodeProjection(benchmark::State& st) {
   const DType dt = st.range(0) ? DType::bf16 : DType::f32;
   const int64_t M = st.range(1);
-  const bool use_gemv = st.range(2) != 0;
+  const bool inference_kernel = st.range(2) != 0;
   const int64_t shapes[][2] = {{2304, 768}, {768, 768}, {4096, 768}, {768, 2048}, {50304, 768}};
   std::vector<std::vector<float>> w32;
-  std::vector<std::vector<bf16>> w16;
+  std::vector<std::vector<bf16>> w16, panels;
   double flops = 0;
   for (auto& sh : shapes) {
     w32.push_back(randn(size_t(sh[0] * sh[1]), 7, 0.02f));
     w16.push_back(to_bf16(w32.back()));
+    panels.emplace_back(size_t(ops::panel_packed_size(sh[0], sh[1])));
+    ops::pack_panels_bf16(w32.back().data(), sh[0], sh[1], panels.back().data());
     flops += 2.0 * double(M * sh[0] * sh[1]);
   }
   const auto x32 = randn(size_t(M * 2048), 8);
@@ -86,21 +90,24 @@ void BM_DecodeProjection(benchmark::State& st) {
   for (auto _ : st)
     for (size_t i = 0; i < std::size(shapes); ++i) {
       const int64_t N = shapes[i][0], K = shapes[i][1];
-      const void* x = half ? static_cast<const void*>(x16.data()) : x32.data();
-      const void* W = half ? static_cast<const void*>(w16[i].data()) : w32[i].data();
-      if (use_gemv)
-        ops::gemv(dt, M, N, K, x, W, y.data(), false);
+      if (inference_kernel && half)
+        ops::panel_gemm_bf16(M, N, K, x16.data(), panels[i].data(), y.data(), false);
+      else if (inference_kernel)
+        ops::gemv(M, N, K, x32.data(), w32[i].data(), y.data(), false);
+      else if (half)
+        ops::gemm(dt, false, true, M, N, K, x16.data(), K, w16[i].data(), K, y.data(), N, false);
       else
-        ops::gemm(dt, false, true, M, N, K, x, K, W, K, y.data(), N, false);
+        ops::gemm(dt, false, true, M, N, K, x32.data(), K, w32[i].data(), K, y.data(), N, false);
     }
   st.counters["FLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_DecodeProjection)
-    ->ArgsProduct({{0, 1}, {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64}, {0, 1}})
-    ->ArgNames({"bf16", "M", "gemv"})
+    ->ArgsProduct({{0, 1}, {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128, 512}, {0, 1}})
+    ->ArgNames({"bf16", "M", "kernel"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
+// args: B, T, H, KVH (hd = 64)
 void BM_AttentionFwdBwd(benchmark::State& st) {
   const int64_t B = st.range(0), T = st.range(1), H = st.range(2), KVH = st.range(3), hd = 64;
   const ops::AttentionShape s{B, T, H, KVH, hd, H * hd, KVH * hd};

@@ -1,6 +1,7 @@
 #include "infer/thread_tuner.h"
 
 #include <bit>
+#include <cstddef>
 
 #include "ops/gemv.h"
 

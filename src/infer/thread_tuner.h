@@ -10,9 +10,9 @@
 // of one thread and all threads, trying the other one now and then in case
 // the machine's state has changed.
 //
-// Only steps whose every product goes through the few-row kernel
-// (rows <= ops::kGemvMaxRows) are tuned: there each output element is
-// computed by one thread whatever the thread count, so the choice never
+// Only steps of up to ops::kGemvMaxRows rows are tuned: there each output
+// element of every product is computed by one thread whatever the thread
+// count (ops::gemv in f32, ops::panel_gemm_bf16 in bf16), so the choice never
 // changes a result. Larger steps (prefill) keep the caller's thread count.
 #pragma once
 #include <array>

@@ -66,7 +66,7 @@ void Transformer::set_compute_dtype(DType dt) {
              "must be f32 or bf16, got {}", dtype_name(dt));
   compute_ = dt;
   if (dt == DType::bf16 && !params16_.defined()) params16_ = Tensor::empty(DType::bf16, {table_.total()});
-  if (dt == DType::f32) params16_ = Tensor();
+  if (dt == DType::f32) params16_ = Tensor(), panels_.reset();
   acts_.reset();  // the arena's bf16 shadows depend on the dtype
   B_ = T_ = 0;
   sync_compute_weights();
@@ -89,6 +89,7 @@ void Transformer::init_weights(uint64_t seed, float std) {
 }
 
 void Transformer::sync_compute_weights() {
+  panels_stale_ = true;
   if (compute_ != DType::bf16) return;
   for (auto& e : table_.entries())
     if (e.is_matrix) convert_f32_to_bf16(params() + e.offset, params16_.data<bf16>() + e.offset, size_t(e.numel));

@@ -131,8 +131,13 @@ class Transformer {
   void forward_cached(KvBlockPool& kv, std::span<const CachedTokens> batch, float* logits);
   static int64_t cached_logit_rows(std::span<const CachedTokens> batch);
   // The bf16 copy of all parameters (ParamTable layout), or nullptr in f32.
+  // Writing through the mutable one (an optimizer step does) also marks the
+  // panel-packed copy forward_cached reads as stale.
   const bf16* params16() const { return compute_ == DType::bf16 ? params16_.data<bf16>() : nullptr; }
-  bf16* params16() { return compute_ == DType::bf16 ? params16_.data<bf16>() : nullptr; }
+  bf16* params16() {
+    panels_stale_ = true;
+    return compute_ == DType::bf16 ? params16_.data<bf16>() : nullptr;
+  }
 
  private:
   struct Activations;
@@ -176,6 +181,12 @@ class Transformer {
   std::shared_ptr<LoraActs> lora_acts_;  // its saved LoRA activations
   struct DecodeScratch;  // buffers of forward_cached, grown to the largest batch seen
   std::shared_ptr<DecodeScratch> decode_;
+  // bf16 forward_cached multiplies by its weights packed in panels
+  // (ops/panel_gemm.h): made on first use and again after the weights change.
+  struct PanelWeights;
+  std::shared_ptr<PanelWeights> panels_;
+  bool panels_stale_ = true;
+  const PanelWeights& panel_weights();
 };
 
 }  // namespace shog

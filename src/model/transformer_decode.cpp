@@ -18,8 +18,15 @@
 //
 // Nothing is saved for a backward, so the buffers are a handful of [N, width]
 // scratch rows reused by every layer.
+//
+// In bf16 every projection, for any number of rows, multiplies by a copy of
+// its weight packed in panels (ops/panel_gemm.h), made from the f32 masters
+// the first time and again after they change. In f32 a decode step of up to
+// ops::kGemvMaxRows rows goes through the few-row kernel (ops/gemv.h), which
+// reads the row-major weights in place, and longer chunks through oneDNN.
 #include <algorithm>
 #include <cstring>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "core/error.h"
@@ -28,6 +35,7 @@
 #include "ops/gemm.h"
 #include "ops/gemv.h"
 #include "ops/paged_attention.h"
+#include "ops/panel_gemm.h"
 #include "ops/rmsnorm.h"
 #include "ops/rope.h"
 #include "ops/swiglu.h"
@@ -59,6 +67,39 @@ struct Transformer::DecodeScratch {
     rows = n;
   }
 };
+
+struct Transformer::PanelWeights {
+  Tensor data;                                        // bf16, every packed matrix one after another
+  std::unordered_map<const float*, int64_t> offset;  // f32 master -> its packed copy's offset in data
+  const bf16* at(const float* W) const { return data.data<bf16>() + offset.at(W); }
+};
+
+const Transformer::PanelWeights& Transformer::panel_weights() {
+  if (panels_ && !panels_stale_) return *panels_;
+  const int64_t C = cfg_.d_model, F = cfg_.ffn_hidden, A = cfg_.n_head * cfg_.head_dim();
+  struct Matrix {
+    const float* W;
+    int64_t N, K;
+  };
+  std::vector<Matrix> mats;
+  for (const auto& lw : w_.layers) {
+    mats.push_back({lw.wqkv, cfg_.qkv_dim(), C});
+    mats.push_back({lw.wo, C, A});
+    mats.push_back({lw.wgu, 2 * F, C});
+    mats.push_back({lw.wdown, C, F});
+  }
+  mats.push_back({w_.lm_head, cfg_.vocab, C});
+  auto p = panels_ ? panels_ : std::make_shared<PanelWeights>();
+  if (!p->data.defined()) {
+    int64_t total = 0;
+    for (const auto& m : mats) p->offset[m.W] = total, total += ops::panel_packed_size(m.N, m.K);
+    p->data = Tensor::empty(DType::bf16, {total});
+  }
+  for (const auto& m : mats) ops::pack_panels_bf16(m.W, m.N, m.K, p->data.data<bf16>() + p->offset.at(m.W));
+  panels_ = std::move(p);
+  panels_stale_ = false;
+  return *panels_;
+}
 
 int64_t Transformer::cached_logit_rows(std::span<const CachedTokens> batch) {
   int64_t r = 0;
@@ -127,22 +168,23 @@ void Transformer::forward_cached(KvBlockPool& kv, std::span<const CachedTokens> 
   }
 
   const bool half = compute_ == DType::bf16;
+  const PanelWeights* panels = half ? &panel_weights() : nullptr;
   // y (+)= x W^T over all N rows; in bf16 the input is converted first.
-  // A decode step (a few dozen rows at most) goes through the few-row kernel,
-  // which reads W once in place; longer prefill chunks go through oneDNN.
   auto linear = [&](const float* x, const float* W, float* y, int64_t in, int64_t out, bool accumulate) {
-    if (half) convert_f32_to_bf16(x, s.in16.data(), size_t(N * in));
-    if (N <= ops::gemv_max_rows(compute_))
-      ops::gemv(compute_, N, out, in, half ? static_cast<const void*>(s.in16.data()) : x,
-                half ? static_cast<const void*>(w16(W)) : W, y, accumulate);
-    else
-      linear_forward(x, s.in16.data(), W, y, N, in, out, accumulate);
+    if (half) {
+      convert_f32_to_bf16(x, s.in16.data(), size_t(N * in));
+      ops::panel_gemm_bf16(N, out, in, s.in16.data(), panels->at(W), y, accumulate);
+    } else if (N <= ops::kGemvMaxRows) {
+      ops::gemv(N, out, in, x, W, y, accumulate);
+    } else {
+      linear_forward(x, nullptr, W, y, N, in, out, accumulate);
+    }
   };
   // Each adapter's share of one projection: y[rows] += s (x[rows] A^T) B^T,
   // where y is the (possibly fused) output with row stride ld.
   auto small_gemm = [&](const float* x, const float* W, float* y, int64_t n, int64_t out, int64_t in) {
     if (n <= ops::kGemvMaxRows)
-      ops::gemv(DType::f32, n, out, in, x, W, y, false);
+      ops::gemv(n, out, in, x, W, y, false);
     else
       ops::gemm(DType::f32, false, true, n, out, in, x, in, W, in, y, out, false);
   };
@@ -212,12 +254,9 @@ void Transformer::forward_cached(KvBlockPool& kv, std::span<const CachedTokens> 
   ops::rmsnorm_forward(x, s.rstd.data(), norm, w_.final_norm, R, C, cfg_.norm_eps);
   if (half) {
     convert_f32_to_bf16(x, s.in16.data(), size_t(R * C));
-    if (R <= ops::gemv_max_rows(DType::bf16))
-      ops::gemv(DType::bf16, R, V, C, s.in16.data(), head_weight(), logits, false);
-    else
-      ops::gemm(DType::bf16, false, true, R, V, C, s.in16.data(), C, head_weight(), C, logits, V, false);
-  } else if (R <= ops::gemv_max_rows(DType::f32)) {
-    ops::gemv(DType::f32, R, V, C, x, head_weight(), logits, false);
+    ops::panel_gemm_bf16(R, V, C, s.in16.data(), panels->at(w_.lm_head), logits, false);
+  } else if (R <= ops::kGemvMaxRows) {
+    ops::gemv(R, V, C, x, w_.lm_head, logits, false);
   } else {
     ops::gemm(DType::f32, false, true, R, V, C, x, C, w_.lm_head, C, logits, V, false);
   }

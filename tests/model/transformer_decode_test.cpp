@@ -98,6 +98,40 @@ TEST(TransformerDecode, Bf16CacheStaysCloseToFullRecompute) {
   cached_equals_full(DType::bf16, 16, 2e-2, DType::bf16);
 }
 
+// bf16 decoding multiplies by a panel-packed copy of the weights: a change
+// of the weights must reach it, whether announced by sync_compute_weights()
+// (a load) or made through params16() as an optimizer step does, with no sync.
+TEST(TransformerDecode, Bf16DecodingSeesChangedWeights) {
+  auto mp = make_model(DType::bf16);
+  Transformer& m = *mp;
+  const int64_t V = m.config().vocab, T = 9;
+  const auto toks = random_tokens(T, V, 5);
+  KvBlockPool kv(m.config(), 16, 16, DType::f32);
+  auto last_row = [&](const std::vector<float>& full) { return std::vector<float>(full.end() - V, full.end()); };
+  auto cached = [&] {
+    auto s = kv.create_sequence();
+    auto out = step(m, kv, s, toks.data(), T, false);
+    kv.free_sequence(s);
+    return out;
+  };
+  const auto before = cached();
+  EXPECT_LT(row_rel_err(before.data(), last_row(full_logits(m, toks)).data(), V), 2e-2);
+  auto perturb = [&](uint64_t seed) {
+    Rng rng(seed);
+    for (int64_t i = 0; i < m.num_floats(); ++i) m.params()[i] += 0.05f * float(rng.normal());
+  };
+  perturb(11);
+  m.sync_compute_weights();
+  const auto after_sync = cached();
+  EXPECT_GT(row_rel_err(after_sync.data(), before.data(), V), 0.1);
+  EXPECT_LT(row_rel_err(after_sync.data(), last_row(full_logits(m, toks)).data(), V), 2e-2);
+  perturb(12);
+  convert_f32_to_bf16(m.params(), m.params16(), size_t(m.num_floats()));
+  const auto after_step = cached();
+  EXPECT_GT(row_rel_err(after_step.data(), after_sync.data(), V), 0.1);
+  EXPECT_LT(row_rel_err(after_step.data(), last_row(full_logits(m, toks)).data(), V), 2e-2);
+}
+
 // Three sequences at different positions in one batch (prefill together, then
 // decode together) give each the logits it gets alone.
 TEST(TransformerDecode, BatchedDecodingEqualsOneAtATime) {

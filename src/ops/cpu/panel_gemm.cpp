@@ -1,0 +1,156 @@
+// panel_gemm (ops/panel_gemm.h): each thread takes a contiguous range of
+// panels; for each panel it runs passes of up to 8 rows of x, each pass a
+// block of 3 x 8 vector accumulators (48 outputs of 8 rows) in registers.
+// The first pass reads the panel from memory, the later ones from cache, so
+// every pass prefetches its share of the thread's next panel: memory is read
+// at an even rate while the arithmetic goes on.
+#include "ops/panel_gemm.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <utility>
+
+#include "core/error.h"
+
+namespace shog::ops {
+namespace {
+
+constexpr int64_t kPairBytes = kPanelWidth * 2 * int64_t(sizeof(bf16));  // one column pair of a panel: 192
+constexpr int kRowsPerPass = 8;  // 3 x 8 accumulators + 3 W vectors + 1 broadcast fit in 32 registers
+
+int64_t pairs(int64_t K) { return (K + 1) / 2; }
+
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+constexpr int kVecs = int(kPanelWidth / 16);  // f32 lanes per vector: 16
+
+// acc += both products of each lane's pair (x's pair broadcast, W's pair of that lane's row).
+inline __m512 madd_pair(__m512 acc, __m512i xpair, __m512i wpair) {
+#ifdef __AVX512BF16__
+  return _mm512_dpbf16_ps(acc, (__m512bh)xpair, (__m512bh)wpair);
+#else
+  // Without VDPBF16PS: a bf16 is the top half of an f32, so each element of a
+  // pair widens exactly by a shift (even) or a mask (odd), then two FMAs.
+  const __m512i hi = _mm512_set1_epi32(int32_t(0xFFFF0000u));
+  acc = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(xpair, 16)),
+                        _mm512_castsi512_ps(_mm512_slli_epi32(wpair, 16)), acc);
+  return _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(xpair, hi)),
+                         _mm512_castsi512_ps(_mm512_and_si512(wpair, hi)), acc);
+#endif
+}
+
+inline __mmask16 lanes(int valid) { return valid >= 16 ? __mmask16(0xFFFF) : valid <= 0 ? 0 : __mmask16((1u << valid) - 1); }
+
+// y[MB rows, `valid` columns] (+)= x[MB rows] . panel. With `prefetch`, the
+// pass fetches `pf_step` bytes of it per column pair, starting there.
+template <int MB>
+void pass(const bf16* x, int64_t K, const bf16* panel, float* y, int64_t ldy, int valid, bool accumulate,
+          const char* prefetch, int64_t pf_step) {
+  __m512 acc[kVecs][MB];
+  for (int v = 0; v < kVecs; ++v)
+    for (int m = 0; m < MB; ++m)
+      acc[v][m] = accumulate ? _mm512_maskz_loadu_ps(lanes(valid - 16 * v), y + m * ldy + 16 * v) : _mm512_setzero_ps();
+  auto step = [&](int64_t j, auto broadcast) {
+    const bf16* wp = panel + j * kPanelWidth * 2;
+    if (prefetch) {
+      const char* p = prefetch + j * pf_step;
+      for (int64_t b = 0; b < pf_step; b += 64) _mm_prefetch(p + b, _MM_HINT_T0);
+    }
+    __m512i w[kVecs];
+#pragma GCC unroll 4
+    for (int v = 0; v < kVecs; ++v) w[v] = _mm512_loadu_si512(wp + 32 * v);
+#pragma GCC unroll 8
+    for (int m = 0; m < MB; ++m) {
+      const __m512i xb = broadcast(x + m * K + 2 * j);
+#pragma GCC unroll 4
+      for (int v = 0; v < kVecs; ++v) acc[v][m] = madd_pair(acc[v][m], xb, w[v]);
+    }
+  };
+  const int64_t full = K / 2;
+  for (int64_t j = 0; j < full; ++j)
+    step(j, [](const bf16* p) { return _mm512_set1_epi32(_mm_cvtsi128_si32(_mm_loadu_si32(p))); });
+  if (K % 2)  // the last pair has only its even element (W's odd one is padding, 0): never read past the row
+    step(full, [](const bf16* p) {
+      uint16_t e;
+      std::memcpy(&e, p, sizeof e);
+      return _mm512_set1_epi32(int32_t(e));
+    });
+  for (int v = 0; v < kVecs; ++v)
+    for (int m = 0; m < MB; ++m) _mm512_mask_storeu_ps(y + m * ldy + 16 * v, lanes(valid - 16 * v), acc[v][m]);
+}
+
+using PassFn = void (*)(const bf16*, int64_t, const bf16*, float*, int64_t, int, bool, const char*, int64_t);
+constexpr auto kPasses = []<int... I>(std::integer_sequence<int, I...>) {
+  return std::array<PassFn, sizeof...(I)>{&pass<I + 1>...};
+}(std::make_integer_sequence<int, kRowsPerPass>{});
+
+void gemm_impl(int64_t M, int64_t N, int64_t K, const bf16* x, const bf16* Wp, float* y, bool accumulate) {
+  const int64_t P = (N + kPanelWidth - 1) / kPanelWidth, K2 = pairs(K), panel_elems = K2 * kPanelWidth * 2;
+  const int64_t passes = (M + kRowsPerPass - 1) / kRowsPerPass;
+  // Bytes of the next panel each pass fetches per column pair: all passes
+  // together cover it once (rounded up to whole lines per pass).
+  const int64_t pf_step = (kPairBytes + passes - 1) / passes;
+  const int64_t pf_share = pf_step * K2;
+  // A tiny product (a LoRA-sized one) is not worth waking the team.
+#pragma omp parallel for schedule(static) if (M * N * K >= (int64_t(1) << 16))
+  for (int64_t p = 0; p < P; ++p) {
+    const bf16* panel = Wp + p * panel_elems;
+    const int valid = int(std::min(kPanelWidth, N - p * kPanelWidth));
+    for (int64_t i = 0; i < passes; ++i) {
+      const int64_t m0 = i * kRowsPerPass;
+      const int mb = int(std::min<int64_t>(kRowsPerPass, M - m0));
+      const char* pf = p + 1 < P ? reinterpret_cast<const char*>(panel + panel_elems) + i * pf_share : nullptr;
+      kPasses[size_t(mb - 1)](x + m0 * K, K, panel, y + m0 * N + p * kPanelWidth, N, valid, accumulate, pf,
+                              pf_step);
+    }
+  }
+}
+#else
+// Portable fallback (a build without AVX-512): the same sums, one at a time.
+void gemm_impl(int64_t M, int64_t N, int64_t K, const bf16* x, const bf16* Wp, float* y, bool accumulate) {
+  const int64_t K2 = pairs(K);
+#pragma omp parallel for schedule(static)
+  for (int64_t n = 0; n < N; ++n) {
+    const bf16* panel = Wp + (n / kPanelWidth) * K2 * kPanelWidth * 2;
+    const int64_t r = n % kPanelWidth;
+    for (int64_t m = 0; m < M; ++m) {
+      float s = 0.0f;
+      for (int64_t k = 0; k < K; ++k)
+        s += bf16_to_f32(x[m * K + k]) * bf16_to_f32(panel[((k / 2) * kPanelWidth + r) * 2 + k % 2]);
+      float& o = y[m * N + n];
+      o = accumulate ? o + s : s;
+    }
+  }
+}
+#endif
+
+}  // namespace
+
+int64_t panel_packed_size(int64_t N, int64_t K) {
+  return (N + kPanelWidth - 1) / kPanelWidth * kPanelWidth * pairs(K) * 2;
+}
+
+void pack_panels_bf16(const float* W, int64_t N, int64_t K, bf16* out) {
+  SHOG_CHECK(N >= 0 && K >= 0, ErrorKind::invalid_argument, "pack_panels_bf16", "bad shape N={} K={}", N, K);
+  const int64_t P = (N + kPanelWidth - 1) / kPanelWidth, K2 = pairs(K);
+#pragma omp parallel for schedule(static)
+  for (int64_t p = 0; p < P; ++p) {
+    bf16* panel = out + p * K2 * kPanelWidth * 2;
+    for (int64_t r = 0; r < kPanelWidth; ++r) {
+      const int64_t n = p * kPanelWidth + r;
+      for (int64_t k = 0; k < 2 * K2; ++k)
+        panel[((k / 2) * kPanelWidth + r) * 2 + k % 2] = n < N && k < K ? f32_to_bf16(W[n * K + k]) : bf16{};
+    }
+  }
+}
+
+void panel_gemm_bf16(int64_t M, int64_t N, int64_t K, const bf16* x, const bf16* Wp, float* y, bool accumulate) {
+  SHOG_CHECK(M >= 0 && N >= 0 && K >= 0, ErrorKind::invalid_argument, "panel_gemm_bf16", "bad shape M={} N={} K={}",
+             M, N, K);
+  if (M == 0 || N == 0) return;
+  gemm_impl(M, N, K, x, Wp, y, accumulate);
+}
+
+}  // namespace shog::ops
