@@ -62,16 +62,19 @@ BENCHMARK(BM_Gemm)->Apply(gemm_args)->Unit(benchmark::kMillisecond)->UseRealTime
 
 // The projections of one d12 layer (qkv, o, gate+up, down) and the
 // 50304-row head at M rows, through oneDNN on the row-major weights (arg 2 =
-// 0) or through the inference kernel (1): in f32 ops::gemv, in bf16
-// ops::panel_gemm_bf16 on weights packed beforehand (as a model does once).
-// The f32 crossover sets ops::kGemvMaxRows. Weights total 45.7 M (91 MB in
-// bf16, 183 MB in f32), more than the last-level cache holds, so every call
-// streams them from memory as a decode step does (a whole d12 step reads 12
-// layers and the head: 2.7x as much).
+// 0), ops::gemv on them (1), or, in bf16, ops::panel_gemm_bf16 on weights
+// packed beforehand as a model does once (2): the crossovers that set
+// ops::gemv_max_rows. Weights total 45.7 M (91 MB in bf16, 183 MB in f32),
+// more than the last-level cache holds, so every call streams them from
+// memory as a decode step does (a whole d12 step reads 12 layers and the
+// head: 2.7x as much).
 void BM_DecodeProjection(benchmark::State& st) {
   const DType dt = st.range(0) ? DType::bf16 : DType::f32;
-  const int64_t M = st.range(1);
-  const bool inference_kernel = st.range(2) != 0;
+  const int64_t M = st.range(1), kernel = st.range(2);
+  if (kernel == 2 && dt != DType::bf16) {
+    st.SkipWithError("panels are bf16 only");
+    return;
+  }
   const int64_t shapes[][2] = {{2304, 768}, {768, 768}, {4096, 768}, {768, 2048}, {50304, 768}};
   std::vector<std::vector<float>> w32;
   std::vector<std::vector<bf16>> w16, panels;
@@ -90,19 +93,19 @@ void BM_DecodeProjection(benchmark::State& st) {
   for (auto _ : st)
     for (size_t i = 0; i < std::size(shapes); ++i) {
       const int64_t N = shapes[i][0], K = shapes[i][1];
-      if (inference_kernel && half)
+      const void* x = half ? static_cast<const void*>(x16.data()) : x32.data();
+      const void* W = half ? static_cast<const void*>(w16[i].data()) : w32[i].data();
+      if (kernel == 2)
         ops::panel_gemm_bf16(M, N, K, x16.data(), panels[i].data(), y.data(), false);
-      else if (inference_kernel)
-        ops::gemv(M, N, K, x32.data(), w32[i].data(), y.data(), false);
-      else if (half)
-        ops::gemm(dt, false, true, M, N, K, x16.data(), K, w16[i].data(), K, y.data(), N, false);
+      else if (kernel == 1)
+        ops::gemv(dt, M, N, K, x, W, y.data(), false);
       else
-        ops::gemm(dt, false, true, M, N, K, x32.data(), K, w32[i].data(), K, y.data(), N, false);
+        ops::gemm(dt, false, true, M, N, K, x, K, W, K, y.data(), N, false);
     }
   st.counters["FLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_DecodeProjection)
-    ->ArgsProduct({{0, 1}, {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128, 512}, {0, 1}})
+    ->ArgsProduct({{0, 1}, {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128, 512}, {0, 1, 2}})
     ->ArgNames({"bf16", "M", "kernel"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();

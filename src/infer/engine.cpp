@@ -45,6 +45,7 @@ Engine::Engine(Transformer& model, const Tokenizer* tok, EngineOptions opt) : mo
   if (tok_)
     SHOG_CHECK(tok_->vocab_size() <= c.vocab, ErrorKind::invalid_argument, "engine",
                "the tokenizer has {} tokens but the model's vocabulary is {}", tok_->vocab_size(), c.vocab);
+  model_.prepare_cached();
   int64_t blocks = opt_.kv_blocks;
   if (blocks <= 0) blocks = opt_.max_batch * ((c.max_seq + opt_.block_size - 1) / opt_.block_size);
   kv_ = std::make_unique<KvBlockPool>(c, blocks, opt_.block_size, opt_.kv_dtype);

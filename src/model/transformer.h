@@ -129,6 +129,10 @@ class Transformer {
     const LoraAdapter* adapter = nullptr;
   };
   void forward_cached(KvBlockPool& kv, std::span<const CachedTokens> batch, float* logits);
+  // Makes now what forward_cached would make on its first call (in bf16, the
+  // panel-packed weights: ~1 s for d12), so that a server's first request
+  // does not wait for it.
+  void prepare_cached();
   static int64_t cached_logit_rows(std::span<const CachedTokens> batch);
   // The bf16 copy of all parameters (ParamTable layout), or nullptr in f32.
   // Writing through the mutable one (an optimizer step does) also marks the

@@ -19,11 +19,13 @@
 // Nothing is saved for a backward, so the buffers are a handful of [N, width]
 // scratch rows reused by every layer.
 //
-// In bf16 every projection, for any number of rows, multiplies by a copy of
-// its weight packed in panels (ops/panel_gemm.h), made from the f32 masters
-// the first time and again after they change. In f32 a decode step of up to
-// ops::kGemvMaxRows rows goes through the few-row kernel (ops/gemv.h), which
-// reads the row-major weights in place, and longer chunks through oneDNN.
+// In bf16 a step of 1-2 rows goes through the few-row kernel (ops/gemv.h)
+// on the row-major bf16 copy; every longer one (decode batches and prefill
+// chunks alike) multiplies by a copy of the weights packed in panels
+// (ops/panel_gemm.h), made from the f32 masters the first time and again
+// after they change. In f32 a step of up to 16 rows goes through the few-row
+// kernel, which reads the row-major weights in place, and longer chunks
+// through oneDNN.
 #include <algorithm>
 #include <cstring>
 #include <unordered_map>
@@ -101,6 +103,10 @@ const Transformer::PanelWeights& Transformer::panel_weights() {
   return *panels_;
 }
 
+void Transformer::prepare_cached() {
+  if (compute_ == DType::bf16) panel_weights();
+}
+
 int64_t Transformer::cached_logit_rows(std::span<const CachedTokens> batch) {
   int64_t r = 0;
   for (auto& e : batch) r += e.all_logits ? int64_t(e.tokens.size()) : 1;
@@ -173,9 +179,12 @@ void Transformer::forward_cached(KvBlockPool& kv, std::span<const CachedTokens> 
   auto linear = [&](const float* x, const float* W, float* y, int64_t in, int64_t out, bool accumulate) {
     if (half) {
       convert_f32_to_bf16(x, s.in16.data(), size_t(N * in));
-      ops::panel_gemm_bf16(N, out, in, s.in16.data(), panels->at(W), y, accumulate);
-    } else if (N <= ops::kGemvMaxRows) {
-      ops::gemv(N, out, in, x, W, y, accumulate);
+      if (N <= ops::gemv_max_rows(DType::bf16))
+        ops::gemv(DType::bf16, N, out, in, s.in16.data(), w16(W), y, accumulate);
+      else
+        ops::panel_gemm_bf16(N, out, in, s.in16.data(), panels->at(W), y, accumulate);
+    } else if (N <= ops::gemv_max_rows(DType::f32)) {
+      ops::gemv(DType::f32, N, out, in, x, W, y, accumulate);
     } else {
       linear_forward(x, nullptr, W, y, N, in, out, accumulate);
     }
@@ -184,7 +193,7 @@ void Transformer::forward_cached(KvBlockPool& kv, std::span<const CachedTokens> 
   // where y is the (possibly fused) output with row stride ld.
   auto small_gemm = [&](const float* x, const float* W, float* y, int64_t n, int64_t out, int64_t in) {
     if (n <= ops::kGemvMaxRows)
-      ops::gemv(n, out, in, x, W, y, false);
+      ops::gemv(DType::f32, n, out, in, x, W, y, false);
     else
       ops::gemm(DType::f32, false, true, n, out, in, x, in, W, in, y, out, false);
   };
@@ -254,9 +263,12 @@ void Transformer::forward_cached(KvBlockPool& kv, std::span<const CachedTokens> 
   ops::rmsnorm_forward(x, s.rstd.data(), norm, w_.final_norm, R, C, cfg_.norm_eps);
   if (half) {
     convert_f32_to_bf16(x, s.in16.data(), size_t(R * C));
-    ops::panel_gemm_bf16(R, V, C, s.in16.data(), panels->at(w_.lm_head), logits, false);
-  } else if (R <= ops::kGemvMaxRows) {
-    ops::gemv(R, V, C, x, w_.lm_head, logits, false);
+    if (R <= ops::gemv_max_rows(DType::bf16))
+      ops::gemv(DType::bf16, R, V, C, s.in16.data(), w16(w_.lm_head), logits, false);
+    else
+      ops::panel_gemm_bf16(R, V, C, s.in16.data(), panels->at(w_.lm_head), logits, false);
+  } else if (R <= ops::gemv_max_rows(DType::f32)) {
+    ops::gemv(DType::f32, R, V, C, x, w_.lm_head, logits, false);
   } else {
     ops::gemm(DType::f32, false, true, R, V, C, x, C, w_.lm_head, C, logits, V, false);
   }

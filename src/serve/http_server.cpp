@@ -235,12 +235,18 @@ struct HttpServer::Impl {
                  pol);
       SHOG_CHECK(hook->has_policy(pol), ErrorKind::invalid_argument, where, "unknown moderation policy \"{}\"", pol);
     }
+    // What the engines would make on their first request (bf16 panel-packed
+    // weights) is made here, on this thread's OpenMP team, which is released
+    // next.
+    for (auto& m : reg.models()) m.model->prepare_cached();
     // libgomp spins between parallel regions only while the threads it
     // manages (every team's, idle or not) fit the cores; past that it sleeps
     // on a futex, ~50 us per region and ~100 regions per decode step. The
     // thread that loaded the models keeps an idle team, so it is released
     // here, before the schedulers start theirs (d12 bf16, 16 rows on 2 cores:
-    // 27-30 ms per step with it, 22-23 ms without).
+    // 27-30 ms per step with it, 22-23 ms without). Nothing below may run an
+    // OpenMP region on this thread (the engines' constructors find the
+    // weights already packed).
     omp_pause_resource_all(omp_pause_soft);
     std::random_device rd;
     seed_base = (uint64_t(rd()) << 32) | rd();

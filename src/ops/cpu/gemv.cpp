@@ -18,8 +18,39 @@ constexpr int kTileW = 4;  // rows of W per tile
 constexpr int kTileX = 6;  // rows of x per tile: 4 x 6 accumulators + 4 + 1 loads fit in 32 registers
 constexpr int64_t kPrefetchTiles = 2;  // how far ahead (in tiles of W) the passes prefetch
 
-#if defined(__AVX512F__) && defined(__AVX512DQ__)
-constexpr int64_t kStep = 16;  // floats per vector
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__)
+// How a 512-bit piece of x or W is loaded and multiplied into an f32 accumulator.
+struct F32Ops {
+  using T = float;
+  using V = __m512;
+  static constexpr int64_t kStep = 16;
+  static V load(const float* p) { return _mm512_loadu_ps(p); }
+  static V load_tail(const float* p, int64_t n) { return _mm512_maskz_loadu_ps(__mmask16((1u << n) - 1), p); }
+  static __m512 madd(__m512 acc, V a, V b) { return _mm512_fmadd_ps(a, b, acc); }
+};
+
+struct Bf16Ops {
+  using T = bf16;
+  using V = __m512i;  // 32 bf16: lane i of 16 holds elements 2i (low half) and 2i + 1
+  static constexpr int64_t kStep = 32;
+  static V load(const bf16* p) { return _mm512_loadu_si512(p); }
+  static V load_tail(const bf16* p, int64_t n) {
+    return _mm512_maskz_loadu_epi16(__mmask32((uint64_t(1) << n) - 1), p);
+  }
+#ifdef __AVX512BF16__
+  static __m512 madd(__m512 acc, V a, V b) { return _mm512_dpbf16_ps(acc, (__m512bh)a, (__m512bh)b); }
+#else
+  // Without VDPBF16PS: a bf16 is the top half of an f32, so each element pair
+  // widens exactly by a shift (even) or a mask (odd), then two FMAs.
+  static __m512 madd(__m512 acc, V a, V b) {
+    const __m512i hi = _mm512_set1_epi32(int32_t(0xFFFF0000u));
+    acc = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(a, 16)),
+                          _mm512_castsi512_ps(_mm512_slli_epi32(b, 16)), acc);
+    return _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(a, hi)),
+                           _mm512_castsi512_ps(_mm512_and_si512(b, hi)), acc);
+  }
+#endif
+};
 
 // GCC 12 warns that the "undefined" upper half inside the 512-to-256 cast is
 // uninitialised (GCC bug 105593); the cast reads only the defined half.
@@ -52,28 +83,28 @@ inline float sum1(__m512 a) {
 // whose bit is set in `prefetch_rows`) are fetched as this tile's are used:
 // the four rows are four interleaved streams, which the hardware prefetcher
 // alone follows at well below the memory bandwidth.
-template <int NB, int MB>
-void tile(const float* x, const float* w, int64_t K, float* y, int64_t ldy, bool accumulate, const float* prefetch,
-          unsigned prefetch_rows) {
+template <class Ops, int NB, int MB>
+void tile(const typename Ops::T* x, const typename Ops::T* w, int64_t K, float* y, int64_t ldy, bool accumulate,
+          const typename Ops::T* prefetch, unsigned prefetch_rows) {
   __m512 acc[NB][MB];
   for (int n = 0; n < NB; ++n)
     for (int m = 0; m < MB; ++m) acc[n][m] = _mm512_setzero_ps();
   auto step = [&](int64_t k, auto load) {
-    __m512 wv[NB];
+    typename Ops::V wv[NB];
     if (prefetch)
       for (int n = 0; n < kTileW; ++n)
         if (prefetch_rows >> n & 1u) _mm_prefetch(reinterpret_cast<const char*>(prefetch + n * K + k), _MM_HINT_T0);
     for (int n = 0; n < NB; ++n) wv[n] = load(w + n * K + k);
     for (int m = 0; m < MB; ++m) {
-      const __m512 xv = load(x + m * K + k);
-      for (int n = 0; n < NB; ++n) acc[n][m] = _mm512_fmadd_ps(xv, wv[n], acc[n][m]);
+      const typename Ops::V xv = load(x + m * K + k);
+      for (int n = 0; n < NB; ++n) acc[n][m] = Ops::madd(acc[n][m], xv, wv[n]);
     }
   };
   int64_t k = 0;
-  for (; k + kStep <= K; k += kStep) step(k, [](const float* p) { return _mm512_loadu_ps(p); });
+  for (; k + Ops::kStep <= K; k += Ops::kStep) step(k, [](const typename Ops::T* p) { return Ops::load(p); });
   if (k < K) {
     const int64_t rest = K - k;
-    step(k, [rest](const float* p) { return _mm512_maskz_loadu_ps(__mmask16((1u << rest) - 1), p); });
+    step(k, [rest](const typename Ops::T* p) { return Ops::load_tail(p, rest); });
   }
   for (int m = 0; m < MB; ++m) {
     float* ym = y + m * ldy;
@@ -89,17 +120,22 @@ void tile(const float* x, const float* w, int64_t K, float* y, int64_t ldy, bool
   }
 }
 
-using TileFn = void (*)(const float*, const float*, int64_t, float*, int64_t, bool, const float*, unsigned);
+template <class Ops>
+using TileFn = void (*)(const typename Ops::T*, const typename Ops::T*, int64_t, float*, int64_t, bool,
+                       const typename Ops::T*, unsigned);
 
 // tiles[nb - 1][mb - 1] for every partial tile shape.
+template <class Ops>
 constexpr auto tile_table() {
   return []<int... I>(std::integer_sequence<int, I...>) {
-    return std::array<TileFn, sizeof...(I)>{&tile<I / kTileX + 1, I % kTileX + 1>...};
+    return std::array<TileFn<Ops>, sizeof...(I)>{&tile<Ops, I / kTileX + 1, I % kTileX + 1>...};
   }(std::make_integer_sequence<int, kTileW * kTileX>{});
 }
 
-void gemv_impl(int64_t M, int64_t N, int64_t K, const float* x, const float* W, float* y, bool accumulate) {
-  static constexpr auto tiles = tile_table();
+template <class Ops>
+void gemv_impl(int64_t M, int64_t N, int64_t K, const typename Ops::T* x, const typename Ops::T* W, float* y,
+               bool accumulate) {
+  static constexpr auto tiles = tile_table<Ops>();
   if (M <= 2) {
     // Bound by reading W: one row of W at a time is one sequential stream
     // per thread, which the hardware prefetcher follows at full bandwidth
@@ -130,12 +166,19 @@ void gemv_impl(int64_t M, int64_t N, int64_t K, const float* x, const float* W, 
 }
 #else
 // Portable fallback (a build without AVX-512): the same sums, one at a time.
-void gemv_impl(int64_t M, int64_t N, int64_t K, const float* x, const float* W, float* y, bool accumulate) {
+template <class T>
+void gemv_plain(int64_t M, int64_t N, int64_t K, const T* x, const T* W, float* y, bool accumulate) {
+  auto f = [](T v) {
+    if constexpr (std::is_same_v<T, bf16>)
+      return bf16_to_f32(v);
+    else
+      return v;
+  };
 #pragma omp parallel for schedule(static)
   for (int64_t n = 0; n < N; ++n)
     for (int64_t m = 0; m < M; ++m) {
       float s = 0.0f;
-      for (int64_t k = 0; k < K; ++k) s += x[m * K + k] * W[n * K + k];
+      for (int64_t k = 0; k < K; ++k) s += f(x[m * K + k]) * f(W[n * K + k]);
       float& o = y[m * N + n];
       o = accumulate ? o + s : s;
     }
@@ -144,10 +187,22 @@ void gemv_impl(int64_t M, int64_t N, int64_t K, const float* x, const float* W, 
 
 }  // namespace
 
-void gemv(int64_t M, int64_t N, int64_t K, const float* x, const float* W, float* y, bool accumulate) {
+void gemv(DType dt, int64_t M, int64_t N, int64_t K, const void* x, const void* W, float* y, bool accumulate) {
   SHOG_CHECK(M >= 0 && N >= 0 && K >= 0, ErrorKind::invalid_argument, "gemv", "bad shape M={} N={} K={}", M, N, K);
+  SHOG_CHECK(dt == DType::f32 || dt == DType::bf16, ErrorKind::unsupported, "gemv", "dtype {} (f32 or bf16)",
+             dtype_name(dt));
   if (M == 0 || N == 0) return;
-  gemv_impl(M, N, K, x, W, y, accumulate);
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__)
+  if (dt == DType::f32)
+    gemv_impl<F32Ops>(M, N, K, static_cast<const float*>(x), static_cast<const float*>(W), y, accumulate);
+  else
+    gemv_impl<Bf16Ops>(M, N, K, static_cast<const bf16*>(x), static_cast<const bf16*>(W), y, accumulate);
+#else
+  if (dt == DType::f32)
+    gemv_plain(M, N, K, static_cast<const float*>(x), static_cast<const float*>(W), y, accumulate);
+  else
+    gemv_plain(M, N, K, static_cast<const bf16*>(x), static_cast<const bf16*>(W), y, accumulate);
+#endif
 }
 
 }  // namespace shog::ops
