@@ -10,6 +10,7 @@
 #include <array>
 
 #include "core/error.h"
+#include "ops/cpu/bf16_pair_dot.h"
 
 namespace shog::ops {
 namespace {
@@ -37,19 +38,7 @@ struct Bf16Ops {
   static V load_tail(const bf16* p, int64_t n) {
     return _mm512_maskz_loadu_epi16(__mmask32((uint64_t(1) << n) - 1), p);
   }
-#ifdef __AVX512BF16__
-  static __m512 madd(__m512 acc, V a, V b) { return _mm512_dpbf16_ps(acc, (__m512bh)a, (__m512bh)b); }
-#else
-  // Without VDPBF16PS: a bf16 is the top half of an f32, so each element pair
-  // widens exactly by a shift (even) or a mask (odd), then two FMAs.
-  static __m512 madd(__m512 acc, V a, V b) {
-    const __m512i hi = _mm512_set1_epi32(int32_t(0xFFFF0000u));
-    acc = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(a, 16)),
-                          _mm512_castsi512_ps(_mm512_slli_epi32(b, 16)), acc);
-    return _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(a, hi)),
-                           _mm512_castsi512_ps(_mm512_and_si512(b, hi)), acc);
-  }
-#endif
+  static __m512 madd(__m512 acc, V a, V b) { return cpu::bf16_pair_dot(acc, a, b); }
 };
 
 // GCC 12 warns that the "undefined" upper half inside the 512-to-256 cast is

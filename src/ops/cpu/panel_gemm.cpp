@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "ops/cpu/bf16_pair_dot.h"
 
 namespace shog::ops {
 namespace {
@@ -25,21 +26,6 @@ int64_t pairs(int64_t K) { return (K + 1) / 2; }
 
 #if defined(__AVX512F__) && defined(__AVX512BW__)
 constexpr int kVecs = int(kPanelWidth / 16);  // f32 lanes per vector: 16
-
-// acc += both products of each lane's pair (x's pair broadcast, W's pair of that lane's row).
-inline __m512 madd_pair(__m512 acc, __m512i xpair, __m512i wpair) {
-#ifdef __AVX512BF16__
-  return _mm512_dpbf16_ps(acc, (__m512bh)xpair, (__m512bh)wpair);
-#else
-  // Without VDPBF16PS: a bf16 is the top half of an f32, so each element of a
-  // pair widens exactly by a shift (even) or a mask (odd), then two FMAs.
-  const __m512i hi = _mm512_set1_epi32(int32_t(0xFFFF0000u));
-  acc = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(xpair, 16)),
-                        _mm512_castsi512_ps(_mm512_slli_epi32(wpair, 16)), acc);
-  return _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(xpair, hi)),
-                         _mm512_castsi512_ps(_mm512_and_si512(wpair, hi)), acc);
-#endif
-}
 
 inline __mmask16 lanes(int valid) { return valid >= 16 ? __mmask16(0xFFFF) : valid <= 0 ? 0 : __mmask16((1u << valid) - 1); }
 
@@ -65,7 +51,7 @@ void pass(const bf16* x, int64_t K, const bf16* panel, float* y, int64_t ldy, in
     for (int m = 0; m < MB; ++m) {
       const __m512i xb = broadcast(x + m * K + 2 * j);
 #pragma GCC unroll 4
-      for (int v = 0; v < kVecs; ++v) acc[v][m] = madd_pair(acc[v][m], xb, w[v]);
+      for (int v = 0; v < kVecs; ++v) acc[v][m] = cpu::bf16_pair_dot(acc[v][m], xb, w[v]);
     }
   };
   const int64_t full = K / 2;
