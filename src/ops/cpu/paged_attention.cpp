@@ -21,7 +21,6 @@
 #include "ops/paged_attention.h"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -30,33 +29,13 @@
 #include <omp.h>
 
 #include "core/error.h"
+#include "core/vec_math.h"
 
 namespace shog::ops {
 namespace {
 
 constexpr int64_t kQTile = 16;  // queries per unit (prefill); decode has 1
 constexpr int64_t kPrefetchBlocks = 2;  // how far ahead a unit prefetches its cache blocks
-
-// exp(x) for x <= 0 in plain arithmetic so that the loops calling it
-// vectorise (libm's expf does not without -ffast-math). Range reduction
-// x = n ln2 + f, |f| <= ln2/2, then a degree-6 Taylor polynomial of e^f
-// (relative error ~2e-7, below f32 rounding of the scores themselves).
-// x below -87 (and -inf, the mask) gives exactly 0.
-inline float exp_nonpositive(float x) {
-  const float xc = std::max(x, -87.0f);
-  // Round to nearest by adding and removing 1.5 * 2^23 (vectorises; nearbyint may not).
-  const float n = (xc * 1.4426950408889634f + 12582912.0f) - 12582912.0f;
-  const float f = (xc - n * 0.693145751953125f) - n * 1.4286068203094172e-06f;
-  float p = 1.3888889e-03f;
-  p = p * f + 8.3333333e-03f;
-  p = p * f + 4.1666667e-02f;
-  p = p * f + 1.6666667e-01f;
-  p = p * f + 0.5f;
-  p = p * f + 1.0f;
-  p = p * f + 1.0f;
-  const float two_n = std::bit_cast<float>((int32_t(n) + 127) << 23);
-  return x < -87.0f ? 0.0f : p * two_n;
-}
 
 inline float to_f32(float v) { return v; }
 inline float to_f32(bf16 v) { return bf16_to_f32(v); }

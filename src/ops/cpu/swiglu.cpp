@@ -1,15 +1,12 @@
 #include "ops/swiglu.h"
 
-#include <cmath>
-
+#include "core/vec_math.h"
 #include "ops/cpu/parallel_threshold.h"
 
 namespace shog::ops {
 
-// sigmoid written as PyTorch's CPU kernel does, 1 / (1 + exp(-x)), so that
-// results agree with the oracle to a few ulps.
-static inline float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
-
+// sigmoid (core/vec_math.h) is plain float arithmetic, so these loops
+// vectorise; with libm's expf a 16-row decode step spent ~1.2 ms of ~19 here.
 void swiglu_forward(float* h, const float* gu, int64_t N, int64_t F) {
 #pragma omp parallel for schedule(static) if (N * F >= kParallelMinElements)
   for (int64_t n = 0; n < N; n++) {
