@@ -1,5 +1,7 @@
 #include "core/tensor.h"
 
+#include <sys/mman.h>
+
 #include <cstdlib>
 #include <cstring>
 
@@ -21,9 +23,24 @@ std::string shape_str(const Shape& s) {
 
 static size_t round_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
 
+// Blocks of 4 MB and more (weights, the KV pool, optimizer state) are
+// aligned to 2 MB and offered to the kernel as transparent huge pages
+// (Debian's default THP mode is "madvise": nothing gets them unasked). A
+// decode step streams every weight once: with 4 KB pages that is a TLB miss
+// every 4 KB over ~250 MB for d12 in bf16; with 2 MB pages the whole model
+// fits the TLB (d12 bf16, 16 rows: 894 against 847 tok/s, medians of six
+// alternated runs). Where THP is off, madvise fails and nothing changes.
 AlignedBlock::AlignedBlock(size_t n) : bytes(n) {
-  ptr = std::aligned_alloc(64, round_up(n ? n : 1, 64));
-  SHOG_CHECK(ptr, ErrorKind::io, "", "out of memory allocating {} bytes", n);
+  constexpr size_t kHugePage = size_t(2) << 20;
+  if (n >= 2 * kHugePage) {
+    const size_t size = round_up(n, kHugePage);
+    ptr = std::aligned_alloc(kHugePage, size);
+    SHOG_CHECK(ptr, ErrorKind::io, "", "out of memory allocating {} bytes", n);
+    madvise(ptr, size, MADV_HUGEPAGE);
+  } else {
+    ptr = std::aligned_alloc(64, round_up(n ? n : 1, 64));
+    SHOG_CHECK(ptr, ErrorKind::io, "", "out of memory allocating {} bytes", n);
+  }
   std::memset(ptr, 0, n);
 }
 AlignedBlock::~AlignedBlock() { std::free(ptr); }
