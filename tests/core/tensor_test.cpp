@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -37,6 +38,24 @@ TEST(Bf16, BulkConversionMatchesScalar) {
     ASSERT_EQ(y[i].bits, f32_to_bf16(x[i]).bits) << i;
     ASSERT_LE(std::fabs(z[i] - x[i]), std::fabs(x[i]) * 0x1p-8f) << i;  // half an ulp of 7 mantissa bits
   }
+}
+
+// The vector path against the scalar on the bit patterns that take other
+// branches: NaNs (quieted, sign kept), infinities, the largest finite values
+// (which round up to infinity), subnormals, exact ties either way, and a
+// length that leaves a scalar tail.
+TEST(Bf16, BulkConversionMatchesScalarOnSpecialValues) {
+  const uint32_t patterns[] = {0x7fc00000u, 0xffc00001u, 0x7f800001u, 0xff800000u, 0x7f800000u, 0x7f7fffffu,
+                               0xff7fffffu, 0x00000001u, 0x807fffffu, 0x00400000u, 0x3f808000u, 0x3f818000u,
+                               0x3f80c000u, 0x00000000u, 0x80000000u, 0x3f7fffffu, 0x47ffffffu};
+  std::vector<float> x;
+  for (int rep = 0; rep < 3; ++rep)
+    for (uint32_t b : patterns) x.push_back(std::bit_cast<float>(b + uint32_t(rep)));
+  std::vector<bf16> y(x.size());
+  convert_f32_to_bf16(x.data(), y.data(), x.size());
+  ASSERT_NE(x.size() % 16, 0u);
+  for (size_t i = 0; i < x.size(); ++i)
+    ASSERT_EQ(y[i].bits, f32_to_bf16(x[i]).bits) << "pattern " << std::hex << std::bit_cast<uint32_t>(x[i]);
 }
 
 TEST(Tensor, OwningBorrowedViewsAndSlices) {
