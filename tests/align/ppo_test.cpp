@@ -87,11 +87,20 @@ double as_per_ten_bytes(const PromptRecord&, const std::string& reply) {
   return 10.0 * double(std::count(reply.begin(), reply.end(), 'a')) / double(reply.size());
 }
 
-// Measured (seeds 1-3, 1 to 4 threads): KL over the last 10 steps 13.4 to
-// 16.9 for target 12 and 3.6 to 4.1 for target 3; the target-12 score rose
-// from about 0.45 to 2.1 to 3.2; with no KL term the KL reached 46 to 51.
+// beta starts at 1 here, not ToyRun's 0.2. The controller moves beta by at
+// most 10% a step, and the KL starts at 0, so beta falls for as long as the
+// policy has not reached the target. From 0.2 it fell to 0.03-0.07 within
+// 20 steps. When the policy then found the all-'a' reply (score up to 10),
+// a penalty that small could not hold it, and beta needed ~20 steps to climb
+// back: the KL ran to 22-45 at target 12 in 3 of 6 seeds, and at target 6
+// in 1 of 6. A 1-ulp change in SwiGLU's sigmoid was enough to move seed 1
+// into that group. Starting at 1, seeds 1-6 (session 10) gave KL over the
+// last 10 steps of 11.8 to 15.0 for target 12, with the score rising from
+// 0.34-0.46 to 2.2-2.6, and 3.3 to 3.8 for target 3. With no KL term the
+// KL reached 46 to 51.
 TEST(Ppo, RaisesAToyRewardWhileTheKlStaysNearItsTarget) {
   ToyRun run("target12");
+  run.cfg.init_kl_coef = 1.0;
   run.cfg.target_kl = 12;
   PpoResult r = run_ppo(run.cfg, {as_per_ten_bytes});
   auto rows = run.metrics();
@@ -111,6 +120,7 @@ TEST(Ppo, RaisesAToyRewardWhileTheKlStaysNearItsTarget) {
   // A tighter target from the same start: the controller raises beta and
   // the KL settles near 3 instead.
   ToyRun tight("target3");
+  tight.cfg.init_kl_coef = 1.0;
   tight.cfg.target_kl = 3;
   PpoResult r3 = run_ppo(tight.cfg, {as_per_ten_bytes});
   const double kl3 = rltoy::mean_of(tight.metrics(), "kl", 30, 40);
