@@ -1,6 +1,8 @@
 #include "infer/thread_tuner.h"
 
+#include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstddef>
 
 #include "ops/gemv.h"
@@ -17,12 +19,21 @@ int ThreadTuner::pick(int64_t rows) {
   const int bi = bucket_of(rows);
   if (max_threads_ <= 1 || bi < 0) return 0;
   Bucket& b = buckets_[size_t(bi)];
-  ++b.steps;
   // Warm-up: alternate until each choice has kWarmup samples.
   if (b.one.samples < kWarmup || b.all.samples < kWarmup) return b.one.samples <= b.all.samples ? 1 : max_threads_;
-  const int best = b.one.ema <= b.all.ema ? 1 : max_threads_;
-  const int other = best == 1 ? max_threads_ : 1;
-  return b.steps % kExploreEvery == 0 ? other : best;
+  const bool one_best = b.one.ema <= b.all.ema;
+  const double ratio = one_best ? b.all.ema / b.one.ema : b.one.ema / b.all.ema;
+  if (++b.since_explore >= explore_interval(ratio)) {
+    b.since_explore = 0;
+    return one_best ? max_threads_ : 1;
+  }
+  return one_best ? 1 : max_threads_;
+}
+
+int64_t ThreadTuner::explore_interval(double ratio) {
+  if (!(ratio < double(kExploreMaxEvery))) return kExploreMaxEvery;  // also a NaN or infinite ratio
+  const double by_cost = std::ceil((ratio - 1.0) / kExploreCost);
+  return std::clamp(int64_t(by_cost), kExploreEvery, kExploreMaxEvery);
 }
 
 void ThreadTuner::record(int64_t rows, int threads, double seconds) {

@@ -25,7 +25,14 @@ class ThreadTuner {
  public:
   static constexpr int kBuckets = 5;          // rows 1, 2-3, 4-7, 8-15, 16
   static constexpr int64_t kWarmup = 3;       // samples of each choice before choosing
-  static constexpr int64_t kExploreEvery = 32;  // then one step in this many tries the other choice
+  static constexpr int64_t kExploreEvery = 32;  // then one step in this many (at least) tries the other choice
+  // ... or fewer, so that trying the other choice costs at most this share
+  // of the time: a choice r times slower is tried every (r - 1) / kExploreCost
+  // steps (16 rows on one thread of two took 1.7x as long: every 72 steps, not
+  // 32, which was 2.3% of a serving run's time), but at least once in
+  // kExploreMaxEvery steps, so a change of the machine's state is still seen.
+  static constexpr double kExploreCost = 0.01;
+  static constexpr int64_t kExploreMaxEvery = 256;
   static constexpr double kEmaWeight = 0.2;   // weight of the newest sample
 
   // max_threads: the most threads a step may use (1 disables tuning).
@@ -39,6 +46,9 @@ class ThreadTuner {
 
   // Mean seconds per row of a choice in a bucket (0: no sample yet). For tests.
   double seconds_per_row(int64_t rows, int threads) const;
+  // How many steps apart the other choice is tried, given the ratio of its
+  // time to the best one's.
+  static int64_t explore_interval(double ratio);
 
  private:
   struct Choice {
@@ -47,7 +57,7 @@ class ThreadTuner {
   };
   struct Bucket {
     Choice one, all;      // 1 thread, max_threads_
-    int64_t steps = 0;
+    int64_t since_explore = 0;  // steps on the best choice since the other was last tried
   };
   static int bucket_of(int64_t rows);
   Choice& choice(Bucket& b, int threads) { return threads == 1 ? b.one : b.all; }

@@ -5,6 +5,8 @@
 
 #include <omp.h>
 
+#include <limits>
+
 #include "core/random.h"
 #include "infer/engine.h"
 #include "infer/thread_tuner.h"
@@ -62,6 +64,28 @@ TEST(ThreadTuner, FollowsAChangeOfTheMachinesState) {
   run_steps(t, 2, 20 * ThreadTuner::kExploreEvery, 1e-4, 0.3e-4);
   // Of the next kExploreEvery steps only the exploring one stays on one thread.
   EXPECT_EQ(run_steps(t, 2, ThreadTuner::kExploreEvery, 1e-4, 0.3e-4), 1);
+}
+
+// The other choice is tried less often the slower it is, so that trying it
+// costs about kExploreCost of the time: every 32 steps at 1.1x, every 72 at
+// 1.72x (16 rows on one thread of two, in the server), every 200 at 3x, and
+// never less often than every kExploreMaxEvery steps.
+TEST(ThreadTuner, TriesASlowerChoiceLessOften) {
+  EXPECT_EQ(ThreadTuner::explore_interval(1.1), ThreadTuner::kExploreEvery);
+  EXPECT_NEAR(double(ThreadTuner::explore_interval(1.72)), 72, 1);
+  EXPECT_NEAR(double(ThreadTuner::explore_interval(3.0)), 200, 1);
+  EXPECT_EQ(ThreadTuner::explore_interval(50.0), ThreadTuner::kExploreMaxEvery);
+  EXPECT_EQ(ThreadTuner::explore_interval(std::numeric_limits<double>::infinity()), ThreadTuner::kExploreMaxEvery);
+  // In use: 16 rows, all threads 1.72x faster per row than one.
+  ThreadTuner t(4);
+  const int64_t n = 7200;
+  const int64_t on_one = run_steps(t, 16, n, 1.72e-4, 1e-4);
+  const int64_t explored = on_one - ThreadTuner::kWarmup;
+  EXPECT_GE(explored, n / 73 - 1);
+  EXPECT_LE(explored, n / 71 + 1);
+  // The cost of trying: about 1% of the time, where every 32 steps was 2.2%.
+  const double cost = double(explored) * 0.72e-4 / (double(n) * 1e-4);
+  EXPECT_LT(cost, 1.5 * ThreadTuner::kExploreCost);
 }
 
 // Every product of a tuned step runs through kernels in which each output
