@@ -28,6 +28,7 @@ struct AlignedBlock {
   AlignedBlock& operator=(const AlignedBlock&) = delete;
   void* ptr = nullptr;
   size_t bytes = 0;
+  size_t offset = 0;  // of ptr into what was allocated (freed from there)
 };
 
 class Tensor {

@@ -76,14 +76,17 @@ TEST(Tensor, OwningBorrowedViewsAndSlices) {
   EXPECT_EQ(b.data<float>(), buf);
 }
 
-// Small tensors are 64-byte aligned; from 4 MB on, 2 MB aligned (the huge
-// page offer). Both come zeroed, to the last byte.
+// Small tensors are 64-byte aligned; from 4 MB on they start one 64-byte
+// line into a 2 MB aligned region (the huge page offer, off the page
+// boundary). Both come zeroed, to the last byte.
 TEST(Tensor, AllocationsAreAlignedAndZeroed) {
   for (int64_t n : {int64_t(1), int64_t(1000), int64_t(1) << 20, (int64_t(1) << 20) + 7, int64_t(3) << 20}) {
     Tensor t = Tensor::empty(DType::f32, {n});
     const auto addr = reinterpret_cast<uintptr_t>(t.data<float>());
-    const uintptr_t want = t.nbytes() >= (size_t(4) << 20) ? (uintptr_t(2) << 20) : 64;
-    EXPECT_EQ(addr % want, 0u) << n << " floats";
+    if (t.nbytes() >= (size_t(4) << 20))
+      EXPECT_EQ(addr % (uintptr_t(2) << 20), 64u) << n << " floats";
+    else
+      EXPECT_EQ(addr % 64, 0u) << n << " floats";
     const float* p = t.data<float>();
     for (int64_t i = 0; i < n; ++i) ASSERT_EQ(p[i], 0.0f) << n << " floats, element " << i;
   }
