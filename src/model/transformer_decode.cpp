@@ -175,18 +175,19 @@ void Transformer::forward_cached(KvBlockPool& kv, std::span<const CachedTokens> 
 
   const bool half = compute_ == DType::bf16;
   const PanelWeights* panels = half ? &panel_weights() : nullptr;
-  // y (+)= x W^T over all N rows; in bf16 the input is converted first.
-  auto linear = [&](const float* x, const float* W, float* y, int64_t in, int64_t out, bool accumulate) {
+  // y (+)= x W^T over n rows (all N of the step, or the head's R); in bf16
+  // the input is converted first.
+  auto linear = [&](int64_t n, const float* x, const float* W, float* y, int64_t in, int64_t out, bool accumulate) {
     if (half) {
-      convert_f32_to_bf16(x, s.in16.data(), size_t(N * in));
-      if (N <= ops::gemv_max_rows(DType::bf16))
-        ops::gemv(DType::bf16, N, out, in, s.in16.data(), w16(W), y, accumulate);
+      convert_f32_to_bf16(x, s.in16.data(), size_t(n * in));
+      if (n <= ops::gemv_max_rows(DType::bf16))
+        ops::gemv(DType::bf16, n, out, in, s.in16.data(), w16(W), y, accumulate);
       else
-        ops::panel_gemm_bf16(N, out, in, s.in16.data(), panels->at(W), y, accumulate);
-    } else if (N <= ops::gemv_max_rows(DType::f32)) {
-      ops::gemv(DType::f32, N, out, in, x, W, y, accumulate);
+        ops::panel_gemm_bf16(n, out, in, s.in16.data(), panels->at(W), y, accumulate);
+    } else if (n <= ops::gemv_max_rows(DType::f32)) {
+      ops::gemv(DType::f32, n, out, in, x, W, y, accumulate);
     } else {
-      linear_forward(x, nullptr, W, y, N, in, out, accumulate);
+      linear_forward(x, nullptr, W, y, n, in, out, accumulate);
     }
   };
   // Each adapter's share of one projection: y[rows] += s (x[rows] A^T) B^T,
@@ -229,7 +230,7 @@ void Transformer::forward_cached(KvBlockPool& kv, std::span<const CachedTokens> 
   for (int64_t l = 0; l < cfg_.n_layer; ++l) {
     const auto& lw = w_.layers[size_t(l)];
     ops::rmsnorm_forward(norm, s.rstd.data(), x, lw.attn_norm, N, C, cfg_.norm_eps);
-    linear(norm, lw.wqkv, qkv, C, QKV, false);
+    linear(N, norm, lw.wqkv, qkv, C, QKV, false);
     if (any_lora) {
       lora(l, LoraTarget::q, norm, qkv, QKV, 0);
       lora(l, LoraTarget::k, norm, qkv, QKV, H * hd);
@@ -240,17 +241,17 @@ void Transformer::forward_cached(KvBlockPool& kv, std::span<const CachedTokens> 
     ops::rope_forward(qkv + H * hd, rope_cos_.data(), rope_sin_.data(), s.pos.data(), 1, N, KVH, hd, QKV);
     ops::paged_kv_store(kv.keys(l), kv.values(l), qkv + H * hd, qkv + (H + KVH) * hd, QKV, s.slot.data(), N, ps);
     ops::paged_attention_forward(attn, qkv, kv.keys(l), kv.values(l), s.seqs.data(), int64_t(s.seqs.size()), ps);
-    linear(attn, lw.wo, x, H * hd, C, true);  // residual add fused into the GEMM
+    linear(N, attn, lw.wo, x, H * hd, C, true);  // residual add fused into the GEMM
     if (any_lora) lora(l, LoraTarget::o, attn, x, C, 0);
 
     ops::rmsnorm_forward(norm, s.rstd.data(), x, lw.mlp_norm, N, C, cfg_.norm_eps);
-    linear(norm, lw.wgu, s.gu.data(), C, 2 * F, false);
+    linear(N, norm, lw.wgu, s.gu.data(), C, 2 * F, false);
     if (any_lora) {
       lora(l, LoraTarget::gate, norm, s.gu.data(), 2 * F, 0);
       lora(l, LoraTarget::up, norm, s.gu.data(), 2 * F, F);
     }
     ops::swiglu_forward(s.h.data(), s.gu.data(), N, F);
-    linear(s.h.data(), lw.wdown, x, F, C, true);
+    linear(N, s.h.data(), lw.wdown, x, F, C, true);
     if (any_lora) lora(l, LoraTarget::down, s.h.data(), x, C, 0);
   }
   for (size_t i = 0; i < ids.size(); ++i) kv.commit(ids[i], counts[i]);
@@ -261,17 +262,7 @@ void Transformer::forward_cached(KvBlockPool& kv, std::span<const CachedTokens> 
   for (int64_t r = 0; r < R; ++r)
     std::memcpy(norm + r * C, x + s.logit_src[size_t(r)] * C, size_t(C) * sizeof(float));
   ops::rmsnorm_forward(x, s.rstd.data(), norm, w_.final_norm, R, C, cfg_.norm_eps);
-  if (half) {
-    convert_f32_to_bf16(x, s.in16.data(), size_t(R * C));
-    if (R <= ops::gemv_max_rows(DType::bf16))
-      ops::gemv(DType::bf16, R, V, C, s.in16.data(), w16(w_.lm_head), logits, false);
-    else
-      ops::panel_gemm_bf16(R, V, C, s.in16.data(), panels->at(w_.lm_head), logits, false);
-  } else if (R <= ops::gemv_max_rows(DType::f32)) {
-    ops::gemv(DType::f32, R, V, C, x, w_.lm_head, logits, false);
-  } else {
-    ops::gemm(DType::f32, false, true, R, V, C, x, C, w_.lm_head, C, logits, V, false);
-  }
+  linear(R, x, w_.lm_head, logits, C, V, false);
 }
 
 }  // namespace shog
