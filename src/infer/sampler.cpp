@@ -46,6 +46,11 @@ bool SamplingParams::is_stop_token(int32_t t) const {
 
 // ------------------------------------------------------------------- sampler
 
+namespace {
+// Tokens per block of exp_sum's partial sums (and of the untruncated draw's search).
+constexpr int64_t kExpBlock = 256;
+}  // namespace
+
 Sampler::Sampler(const SamplingParams& p) : params_(p), rng_(p.seed) {}
 
 void Sampler::reserve(int64_t vocab) {
@@ -58,6 +63,16 @@ void Sampler::reserve(int64_t vocab) {
   if (kept_probs_.size() < v) kept_probs_.resize(v);
   if (scratch_.size() < v) scratch_.resize(v);
   if (bins_.size() < v) bins_.resize(v);
+  const size_t nb = (v + size_t(kExpBlock) - 1) / size_t(kExpBlock);
+  if (block_mass_.size() < nb) block_mass_.resize(nb);
+}
+
+void Sampler::materialize_full_distribution() const {
+  if (full_z_ <= 0.0) return;
+  const float inv_z = float(1.0 / full_z_);
+  for (size_t i = 0; i < kept_n_; i++) kept_probs_[i] *= inv_z;
+  std::iota(kept_ids_.begin(), kept_ids_.begin() + int64_t(kept_n_), 0);
+  full_z_ = 0.0;
 }
 
 void Sampler::apply_penalties(std::span<float> logits, std::span<const int32_t> context) {
@@ -95,29 +110,35 @@ struct ByLogitDesc {
 
 
 // Sum of exp((l[i] - lmax) * s) over i < n, also written to w when kStore. In
-// blocks of 16 lanes (vectorised) with float partial sums over 256 elements
-// added into a double, so the sum is accurate to ~1e-7 relative at any vocab.
-// A NaN logit makes the sum NaN.
+// blocks of kExpBlock tokens, each summed in 16 float lanes (vectorised), added
+// into a double, so the sum is accurate to ~1e-7 relative at any vocab. With
+// `blocks`, each block's sum goes there too (the last block may be short). A
+// NaN logit makes the sum NaN.
 template <bool kStore>
-double exp_sum(const float* l, int64_t n, float lmax, float s, float* w) {
+double exp_sum(const float* l, int64_t n, float lmax, float s, float* w, double* blocks) {
   double total = 0.0;
   int64_t i = 0;
-  for (; i + 256 <= n; i += 256) {
+  for (; i + kExpBlock <= n; i += kExpBlock) {
     float acc[16] = {};
-    for (int b = 0; b < 256; b += 16)
+    for (int b = 0; b < kExpBlock; b += 16)
       for (int j = 0; j < 16; j++) {
         const float e = exp_nonpositive((l[i + b + j] - lmax) * s);
         if constexpr (kStore) w[i + b + j] = e;
         acc[j] += e;
       }
-    for (float a : acc) total += a;
+    double block = 0.0;
+    for (float a : acc) block += a;
+    if (blocks) *blocks++ = block;
+    total += block;
   }
+  double tail = 0.0;
   for (; i < n; i++) {
     const float e = exp_nonpositive((l[i] - lmax) * s);
     if constexpr (kStore) w[i] = e;
-    total += e;
+    tail += e;
   }
-  return total;
+  if (blocks && n % kExpBlock) *blocks = tail;
+  return total + tail;
 }
 
 // The largest logit (NaN skipped), in 16 lanes so that it vectorises.
@@ -291,8 +312,9 @@ SampledToken Sampler::sample(const float* logits, int64_t vocab, std::span<const
   // Weights exp((l - lmax) / T) go where the draw reads them: kept_probs_ in id
   // order when not truncating, weights_ (indexed by id) when truncating.
   float* w = truncating ? weights_.data() : kept_probs_.data();
-  const double z_t = greedy ? 0.0 : exp_sum<true>(l, vocab, lmax, inv_t, w);
-  const double z_1 = greedy || inv_t != 1.0f ? exp_sum<false>(l, vocab, lmax, 1.0f, nullptr) : z_t;
+  full_z_ = 0.0;
+  const double z_t = greedy ? 0.0 : exp_sum<true>(l, vocab, lmax, inv_t, w, truncating ? nullptr : block_mass_.data());
+  const double z_1 = greedy || inv_t != 1.0f ? exp_sum<false>(l, vocab, lmax, 1.0f, nullptr, nullptr) : z_t;
   SHOG_CHECK(std::isfinite(z_1) && std::isfinite(z_t), ErrorKind::numeric, "sampler", "logits hold a NaN");
   const double log_z = std::log(z_1);
 
@@ -304,22 +326,29 @@ SampledToken Sampler::sample(const float* logits, int64_t vocab, std::span<const
     kept_probs_[0] = 1.0f;
     kept_n_ = 1;
   } else if (!truncating) {
-    // 8. the full distribution, in id order
+    // 8. the full distribution, in id order: skip the blocks whose mass keeps
+    // the running sum at or below the target, then walk token by token. The
+    // block sums are exp_sum's, so this is the token-by-token walk from 0 up
+    // to rounding (a target within ~1e-7 relative of a boundary).
     const double target = u * z_t;
+    const double* blocks = block_mass_.data();
+    const int64_t nb = (vocab + kExpBlock - 1) / kExpBlock;
     double cum = 0.0;
+    int64_t b = 0;
+    while (b + 1 < nb && cum + blocks[b] <= target) cum += blocks[b++];
     int64_t pick = -1;
-    for (int64_t i = 0; i < vocab; i++) {
+    for (int64_t i = b * kExpBlock; i < vocab; i++) {
       cum += w[i];
       if (w[i] > 0.0f) {
         pick = i;  // the last positive weight, should rounding leave cum <= target
         if (cum > target) break;
       }
     }
+    for (int64_t i = b * kExpBlock - 1; pick < 0 && i >= 0; i--)  // nothing positive from b on
+      if (w[i] > 0.0f) pick = i;
     token = int32_t(pick);
-    const float inv_z = float(1.0 / z_t);
-    for (int64_t i = 0; i < vocab; i++) w[i] *= inv_z;
-    std::iota(kept_ids_.begin(), kept_ids_.begin() + vocab, 0);
     kept_n_ = size_t(vocab);
+    full_z_ = z_t;  // normalised and numbered only if asked (materialize_full_distribution)
   } else {
     // 5-7, then 8. a draw from the kept tokens, renormalised
     const size_t m = truncate(vocab, lmax, inv_t, z_t);

@@ -27,7 +27,9 @@
 // seed, n and the logits; sequences with different seeds are independent.
 //
 // Cost at vocab 50k: a few linear, vectorised passes (copy, max, exp-sum), a
-// heap for top-k and a bucketed cut for top-p; never a sort of the vocab.
+// heap for top-k and a bucketed cut for top-p; never a sort of the vocab. An
+// untruncated draw finds its block of 256 tokens from the exp-sum's partial
+// sums and scans only that block.
 // All buffers are members reused across calls, so after the first call at a
 // given vocab size nothing is allocated (except the returned `top` vector).
 #pragma once
@@ -97,8 +99,14 @@ class Sampler {
   // argmax with probability 1 when greedy). The draw walks them in this order,
   // so it does not depend on how any selection algorithm arranged them.
   // For tests and debugging.
-  std::span<const int32_t> kept_tokens() const { return {kept_ids_.data(), kept_n_}; }
-  std::span<const float> kept_probs() const { return {kept_probs_.data(), kept_n_}; }
+  std::span<const int32_t> kept_tokens() const {
+    materialize_full_distribution();
+    return {kept_ids_.data(), kept_n_};
+  }
+  std::span<const float> kept_probs() const {
+    materialize_full_distribution();
+    return {kept_probs_.data(), kept_n_};
+  }
 
   const SamplingParams& params() const { return params_; }
   Rng& rng() { return rng_; }  // its state goes in a checkpoint / is restored from one
@@ -108,18 +116,23 @@ class Sampler {
   void fill_top_logprobs(int64_t vocab, float lmax, double log_z, int n, std::vector<TokenLogprob>& out);
   // Steps 5-7: leaves the kept ids in kept_ids_ (id order) and returns how many.
   size_t truncate(int64_t vocab, float lmax, float inv_t, double z_t);
+  // An untruncated draw leaves kept_probs_ unnormalised and kept_ids_ unfilled:
+  // two vocab-sized passes that only the accessors above need.
+  void materialize_full_distribution() const;
 
   SamplingParams params_;
   Rng rng_;
   std::vector<float> logits_;      // penalised copy of the row
   std::vector<int32_t> counts_;    // per-token occurrences in context; all zero between calls
   std::vector<float> weights_;     // exp((l - lmax) / T) per token, when truncating
-  std::vector<int32_t> kept_ids_;
-  std::vector<float> kept_probs_;
+  mutable std::vector<int32_t> kept_ids_;
+  mutable std::vector<float> kept_probs_;
+  std::vector<double> block_mass_;  // the untruncated weights' sum per block of 256 tokens, for the draw
   std::vector<int32_t> scratch_;   // top-k's heap, top-p's sorted candidates, the top_logprobs best
   std::vector<double> bin_mass_;   // top-p's buckets over a large candidate set
   std::vector<uint16_t> bins_;     // each candidate's bucket
   size_t kept_n_ = 0;
+  mutable double full_z_ = 0.0;  // > 0: kept_* still hold the unnormalised untruncated distribution
 };
 
 }  // namespace shog

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <numeric>
 #include <set>
@@ -232,6 +233,41 @@ TEST(Sampler, UntruncatedDrawMatchesSoftmaxAtTemperature) {
   const double stat = draw_chi2(s, l, want, 20000, &limit);
   EXPECT_LT(stat, limit);
   for (auto& [t, q] : want) EXPECT_NEAR(s.kept_probs()[t], q, 1e-6);
+}
+
+// The untruncated draw skips whole blocks of tokens before walking one block
+// token by token. Each draw must be the token where the cumulative
+// probability, in id order, first exceeds the sampler's uniform (replayed from
+// an Rng of the same seed). The probabilities are the sampler's own
+// (kept_probs, the same every call here), so that only the search is under
+// test: exp's rounding moves every boundary a little, and at 50k tokens a
+// double-precision reference would disagree on ~1% of draws. The vocab is not
+// a multiple of the block; an -inf tail (a padded vocab) and a peaked row put
+// mass at the ends.
+TEST(Sampler, UntruncatedDrawIsWhereTheCumulativeMassPassesTheUniform) {
+  const int64_t V = 50257;
+  std::vector<std::vector<float>> rows = {randn(size_t(V), 31, 2.0), randn(size_t(V), 32, 0.1)};
+  rows.push_back(randn(size_t(V), 33, 1.0));
+  std::fill(rows.back().begin() + 50000, rows.back().end(), -std::numeric_limits<float>::infinity());
+  rows.push_back(randn(size_t(V), 34, 1.0));
+  rows.back()[V - 1] = 12.0f;  // most of the mass in the short last block
+  rows.back()[3] = 11.0f;
+  for (size_t r = 0; r < rows.size(); r++) {
+    const auto& l = rows[r];
+    auto sp = params(r == 1 ? 0.7f : 1.0f, 0, 1.0f, 0.0f, 40 + r);
+    Sampler s(sp);
+    Rng replay(sp.seed);
+    const int32_t first = s.sample(l.data(), V, {}).token;
+    ASSERT_EQ(s.kept_tokens().size(), size_t(V));
+    EXPECT_EQ(s.kept_tokens()[12345], 12345);
+    std::vector<double> cum(static_cast<size_t>(V));
+    double z = 0;
+    for (int64_t i = 0; i < V; i++) cum[size_t(i)] = z += s.kept_probs()[size_t(i)];
+    ASSERT_NEAR(z, 1.0, 1e-5);
+    auto want = [&] { return int32_t(std::upper_bound(cum.begin(), cum.end(), replay.uniform() * z) - cum.begin()); };
+    ASSERT_EQ(first, want()) << "row " << r;
+    for (int d = 1; d < 300; d++) ASSERT_EQ(s.sample(l.data(), V, {}).token, want()) << "row " << r << ", draw " << d;
+  }
 }
 
 TEST(Sampler, TruncatedSetsMatchNaiveReferenceAtVocab50k) {
