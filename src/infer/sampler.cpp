@@ -5,6 +5,11 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
 #include <limits>
 #include <numeric>
 
@@ -49,6 +54,9 @@ bool SamplingParams::is_stop_token(int32_t t) const {
 namespace {
 // Tokens per block of exp_sum's partial sums (and of the untruncated draw's search).
 constexpr int64_t kExpBlock = 256;
+// 16 floats as one value (GCC's vector extension): element-wise +, > and ?:,
+// kept in a register where a float[16] was not.
+using Lanes16 = float __attribute__((vector_size(64)));
 }  // namespace
 
 Sampler::Sampler(const SamplingParams& p) : params_(p), rng_(p.seed) {}
@@ -119,15 +127,19 @@ double exp_sum(const float* l, int64_t n, float lmax, float s, float* w, double*
   double total = 0.0;
   int64_t i = 0;
   for (; i + kExpBlock <= n; i += kExpBlock) {
-    float acc[16] = {};
-    for (int b = 0; b < kExpBlock; b += 16)
-      for (int j = 0; j < 16; j++) {
-        const float e = exp_nonpositive((l[i + b + j] - lmax) * s);
-        if constexpr (kStore) w[i + b + j] = e;
-        acc[j] += e;
-      }
+    // A vector-typed accumulator: as a float[16], GCC kept it on the stack
+    // and the loop waited on a store and a reload every 16 tokens.
+    Lanes16 acc = {};
+    for (int b = 0; b < kExpBlock; b += 16) {
+      float e[16];
+      for (int j = 0; j < 16; j++) e[j] = exp_nonpositive((l[i + b + j] - lmax) * s);
+      if constexpr (kStore) std::memcpy(w + i + b, e, sizeof e);
+      Lanes16 v;
+      std::memcpy(&v, e, sizeof e);
+      acc += v;
+    }
     double block = 0.0;
-    for (float a : acc) block += a;
+    for (int j = 0; j < 16; j++) block += acc[j];
     if (blocks) *blocks++ = block;
     total += block;
   }
@@ -141,17 +153,112 @@ double exp_sum(const float* l, int64_t n, float lmax, float s, float* w, double*
   return total + tail;
 }
 
-// The largest logit (NaN skipped), in 16 lanes so that it vectorises.
+// The largest logit (NaN skipped), in 16 vector lanes: l > m ? l : m is
+// maxps's definition, but GCC left the loop scalar when written on a float[16].
 float max_logit(const float* l, int64_t n) {
-  float m[16];
-  for (float& x : m) x = -std::numeric_limits<float>::infinity();
+  const float lowest = -std::numeric_limits<float>::infinity();
+  Lanes16 m = lowest - Lanes16{};
   int64_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    for (int j = 0; j < 16; j++) m[j] = l[i + j] > m[j] ? l[i + j] : m[j];
-  float best = -std::numeric_limits<float>::infinity();
+  for (; i + 16 <= n; i += 16) {
+    Lanes16 v;
+    std::memcpy(&v, l + i, sizeof v);
+    m = v > m ? v : m;
+  }
+  float best = lowest;
   for (; i < n; i++) best = l[i] > best ? l[i] : best;
-  for (float x : m) best = x > best ? x : best;
+  for (int j = 0; j < 16; j++) best = m[j] > best ? m[j] : best;
   return best;
+}
+
+// Compactions over the vocab, in id order: 16 lanes at a time where AVX-512
+// is built in (a compress in a register, then a full store: the stores never
+// pass the lanes being read, and on Zen 4 a compress straight to memory is
+// slow), one at a time otherwise. Branch-free either way: whether a token
+// stays is a coin flip to a branch predictor.
+
+// ids[0..] = the i < n with w[i] >= w_min; returns how many.
+size_t ids_with_weight_at_least(const float* w, int64_t n, float w_min, int32_t* ids) {
+  size_t m = 0;
+  int64_t i = 0;
+#if defined(__AVX512F__)
+  const __m512 wm = _mm512_set1_ps(w_min);
+  __m512i idx = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i sixteen = _mm512_set1_epi32(16);
+  for (; i + 16 <= n; i += 16, idx = _mm512_add_epi32(idx, sixteen)) {
+    const __mmask16 keep = _mm512_cmp_ps_mask(_mm512_loadu_ps(w + i), wm, _CMP_GE_OQ);
+    _mm512_storeu_si512(ids + m, _mm512_maskz_compress_epi32(keep, idx));
+    m += size_t(std::popcount(unsigned(keep)));
+  }
+#endif
+  for (; i < n; i++) {
+    ids[m] = int32_t(i);
+    m += w[i] >= w_min;
+  }
+  return m;
+}
+
+// out[0..] = the ids[j] (j < m) whose bin[j] is `b`; returns how many. `out`
+// may not be `ids`.
+size_t ids_in_bin(const int32_t* ids, const uint16_t* bin, size_t m, int b, int32_t* out) {
+  size_t n = 0, j = 0;
+#if defined(__AVX512F__)
+  const __m512i vb = _mm512_set1_epi32(b);
+  for (; j + 16 <= m; j += 16) {
+    const __m512i bj = _mm512_maskz_cvtepu16_epi32(0xFFFF, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bin + j)));
+    const __mmask16 in = _mm512_cmpeq_epi32_mask(bj, vb);
+    _mm512_storeu_si512(out + n, _mm512_maskz_compress_epi32(in, _mm512_loadu_si512(ids + j)));
+    n += size_t(std::popcount(unsigned(in)));
+  }
+#endif
+  for (; j < m; j++) {
+    out[n] = ids[j];
+    n += bin[j] == b;
+  }
+  return n;
+}
+
+// In place: keeps the ids[j] (j < m) in a bin before `cut_bin`, or in it and
+// not after `p_cut` in the canonical order; returns how many.
+size_t keep_through_cut(int32_t* ids, const uint16_t* bin, size_t m, int cut_bin, const float* l, int32_t p_cut) {
+  const ByLogitDesc order{l};
+  size_t kept = 0, j = 0;
+#if defined(__AVX512F__)
+  const __m512i vb = _mm512_set1_epi32(cut_bin);
+  for (; j + 16 <= m; j += 16) {
+    const __m512i bj = _mm512_maskz_cvtepu16_epi32(0xFFFF, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bin + j)));
+    const __m512i v = _mm512_loadu_si512(ids + j);
+    unsigned keep = _mm512_cmplt_epi32_mask(bj, vb);
+    for (unsigned at = _mm512_cmpeq_epi32_mask(bj, vb); at; at &= at - 1) {  // the cut bin's few
+      const int lane = std::countr_zero(at);
+      if (!order(p_cut, ids[j + size_t(lane)])) keep |= 1u << lane;
+    }
+    _mm512_storeu_si512(ids + kept, _mm512_maskz_compress_epi32(__mmask16(keep), v));
+    kept += size_t(std::popcount(keep));
+  }
+#endif
+  for (; j < m; j++) {
+    const int32_t i = ids[j];
+    ids[kept] = i;
+    kept += bin[j] < cut_bin || (bin[j] == cut_bin && !order(p_cut, i));
+  }
+  return kept;
+}
+
+// f(i) for every i in [from, n) with l[i] >= cut, in increasing order; `cut`
+// is re-read every 16 tokens, so f may raise it (top-k's heap does), and f
+// must re-check it. Most of a 50k vocab is below the cut: 16 of them fall to
+// one vector compare where a scalar loop branched on each.
+template <class F>
+void for_each_at_least(const float* l, int64_t from, int64_t n, const float& cut, F&& f) {
+  int64_t i = from;
+#if defined(__AVX512F__)
+  for (; i + 16 <= n; i += 16)
+    for (unsigned at = _mm512_cmp_ps_mask(_mm512_loadu_ps(l + i), _mm512_set1_ps(cut), _CMP_GE_OQ); at;
+         at &= at - 1)
+      f(i + std::countr_zero(at));
+#endif
+  for (; i < n; i++)
+    if (l[i] >= cut) f(i);
 }
 
 // Top-p over more candidates than this buckets them first (see truncate()).
@@ -173,16 +280,18 @@ void Sampler::fill_top_logprobs(int64_t vocab, float lmax, double log_z, int n, 
   out.reserve(size_t(n));
   int32_t* best = scratch_.data();
   int m = 0;
-  for (int64_t i = 0; i < vocab; i++) {
+  float cut = -std::numeric_limits<float>::infinity();  // the n-th best's logit, once there are n
+  for_each_at_least(l, 0, vocab, cut, [&](int64_t i) {
     const float x = l[i];
-    if (m == n && !(x > l[best[m - 1]])) continue;
+    if (m == n && !(x > l[best[m - 1]])) return;
     int j = m < n ? m++ : n - 1;
     while (j > 0 && x > l[best[j - 1]]) {
       best[j] = best[j - 1];
       j--;
     }
     best[j] = int32_t(i);
-  }
+    if (m == n) cut = l[best[n - 1]];
+  });
   for (int j = 0; j < m; j++) out.push_back({best[j], float(double(l[best[j]]) - lmax - log_z)});
 }
 
@@ -205,13 +314,13 @@ size_t Sampler::truncate(int64_t vocab, float lmax, float inv_t, double z_t) {
     for (size_t i = 0; i < k; i++) heap[i] = int32_t(i);
     std::make_heap(heap, heap + k, order);
     float cut_l = l[heap[0]];
-    for (int64_t i = int64_t(k); i < vocab; i++) {
-      if (l[i] < cut_l || !order(int32_t(i), heap[0])) continue;
+    for_each_at_least(l, int64_t(k), vocab, cut_l, [&](int64_t i) {
+      if (l[i] < cut_l || !order(int32_t(i), heap[0])) return;
       std::pop_heap(heap, heap + k, order);
       heap[k - 1] = int32_t(i);
       std::push_heap(heap, heap + k, order);
       cut_l = l[heap[0]];
-    }
+    });
     k_cut = heap[0];
   }
 
@@ -226,16 +335,13 @@ size_t Sampler::truncate(int64_t vocab, float lmax, float inv_t, double z_t) {
   if (top_k) {
     z_seen = 0.0;
     const float k_l = l[k_cut];
-    for (int64_t i = 0; i < vocab; i++) {
-      if (l[i] < k_l || order(k_cut, int32_t(i))) continue;
+    for_each_at_least(l, 0, vocab, k_l, [&](int64_t i) {
+      if (order(k_cut, int32_t(i))) return;
       z_seen += w[i];
       if (w[i] >= w_min) ids[m++] = int32_t(i);
-    }
+    });
   } else {
-    for (int64_t i = 0; i < vocab; i++) {  // branch-free: most tokens may pass
-      ids[m] = int32_t(i);
-      m += w[i] >= w_min;
-    }
+    m = ids_with_weight_at_least(w, vocab, w_min, ids);
   }
 
   // 6. top-p: find the cut among the candidates, sorting as few as possible.
@@ -263,16 +369,19 @@ size_t Sampler::truncate(int64_t vocab, float lmax, float inv_t, double z_t) {
     const float b = (lmax - l[ids[j]]) * to_bin;
     bin[j] = uint16_t(b < float(kBins - 1) ? int(b) : kBins - 1);
   }
-  bin_mass_.assign(kBins, 0.0);
-  for (size_t j = 0; j < m; j++) bin_mass_[bin[j]] += w[ids[j]];
+  // Four histograms, one per j mod 4, summed after: with one, neighbouring
+  // candidates in the same (crowded) bucket wait on each other's store.
+  bin_mass_.assign(4 * kBins, 0.0);
+  double* h = bin_mass_.data();
+  size_t j4 = 0;
+  for (; j4 + 4 <= m; j4 += 4)
+    for (size_t q = 0; q < 4; q++) h[q * kBins + bin[j4 + q]] += w[ids[j4 + q]];
+  for (; j4 < m; j4++) h[bin[j4]] += w[ids[j4]];
+  for (int b = 0; b < kBins; b++) h[b] += (h[kBins + b] + h[2 * kBins + b]) + h[3 * kBins + b];
   double cum = 0.0;  // mass of the buckets before the crossing one
   int cut_bin = 0;
   while (cut_bin < kBins - 1 && cum + bin_mass_[cut_bin] < target) cum += bin_mass_[cut_bin++];
-  size_t n_sort = 0;
-  for (size_t j = 0; j < m; j++) {
-    sorted[n_sort] = ids[j];
-    n_sort += bin[j] == cut_bin;
-  }
+  const size_t n_sort = ids_in_bin(ids, bin, m, cut_bin, sorted);
   std::sort(sorted, sorted + n_sort, order);
   int32_t p_cut = sorted[n_sort - 1];  // if rounding keeps the target out of reach: keep the bucket
   for (size_t j = 0; j < n_sort; j++)
@@ -280,13 +389,7 @@ size_t Sampler::truncate(int64_t vocab, float lmax, float inv_t, double z_t) {
       p_cut = sorted[j];
       break;
     }
-  size_t kept = 0;
-  for (size_t j = 0; j < m; j++) {
-    const int32_t i = ids[j];
-    ids[kept] = i;
-    kept += bin[j] < cut_bin || (bin[j] == cut_bin && !order(p_cut, i));
-  }
-  return kept;
+  return keep_through_cut(ids, bin, m, cut_bin, l, p_cut);
 }
 
 SampledToken Sampler::sample(const float* logits, int64_t vocab, std::span<const int32_t> context) {
