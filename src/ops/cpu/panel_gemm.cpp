@@ -30,10 +30,11 @@ constexpr int kVecs = int(kPanelWidth / 16);  // f32 lanes per vector: 16
 inline __mmask16 lanes(int valid) { return valid >= 16 ? __mmask16(0xFFFF) : valid <= 0 ? 0 : __mmask16((1u << valid) - 1); }
 
 // y[MB rows, `valid` columns] (+)= x[MB rows] . panel. With `prefetch`, the
-// pass fetches `pf_step` bytes of it per column pair, starting there.
+// pass fetches `pf_step` bytes of it per column pair, starting there, into L2
+// alone when `to_l2`, else into L1 too.
 template <int MB>
 void pass(const bf16* x, int64_t K, const bf16* panel, float* y, int64_t ldy, int valid, bool accumulate,
-          const char* prefetch, int64_t pf_step) {
+          const char* prefetch, int64_t pf_step, bool to_l2) {
   __m512 acc[kVecs][MB];
   for (int v = 0; v < kVecs; ++v)
     for (int m = 0; m < MB; ++m)
@@ -42,7 +43,10 @@ void pass(const bf16* x, int64_t K, const bf16* panel, float* y, int64_t ldy, in
     const bf16* wp = panel + j * kPanelWidth * 2;
     if (prefetch) {
       const char* p = prefetch + j * pf_step;
-      for (int64_t b = 0; b < pf_step; b += 64) _mm_prefetch(p + b, _MM_HINT_T0);
+      if (to_l2)
+        for (int64_t b = 0; b < pf_step; b += 64) _mm_prefetch(p + b, _MM_HINT_T1);
+      else
+        for (int64_t b = 0; b < pf_step; b += 64) _mm_prefetch(p + b, _MM_HINT_T0);
     }
     __m512i w[kVecs];
 #pragma GCC unroll 4
@@ -67,7 +71,7 @@ void pass(const bf16* x, int64_t K, const bf16* panel, float* y, int64_t ldy, in
     for (int m = 0; m < MB; ++m) _mm512_mask_storeu_ps(y + m * ldy + 16 * v, lanes(valid - 16 * v), acc[v][m]);
 }
 
-using PassFn = void (*)(const bf16*, int64_t, const bf16*, float*, int64_t, int, bool, const char*, int64_t);
+using PassFn = void (*)(const bf16*, int64_t, const bf16*, float*, int64_t, int, bool, const char*, int64_t, bool);
 constexpr auto kPasses = []<int... I>(std::integer_sequence<int, I...>) {
   return std::array<PassFn, sizeof...(I)>{&pass<I + 1>...};
 }(std::make_integer_sequence<int, kRowsPerPass>{});
@@ -79,6 +83,14 @@ void gemm_impl(int64_t M, int64_t N, int64_t K, const bf16* x, const bf16* Wp, f
   // together cover it once (rounded up to whole lines per pass).
   const int64_t pf_step = (kPairBytes + passes - 1) / passes;
   const int64_t pf_share = pf_step * K2;
+  // Where the prefetched panel goes. With one or two passes (decode batches
+  // up to 16 rows) into L2 alone: the next panel's lines fetched into L1
+  // evicted the x rows that every column pair broadcasts from, and the
+  // profile's stalls sat on those broadcasts. d12 bf16 decode_bench, batch 16,
+  // eight alternated runs: 1033-1229 tok/s (median ~1150) against 983-1089
+  // (~1040). With more passes L1 stays better: batch 32 1073-1236 (median
+  // ~1090) against 1094-1267 (~1250), prefill 512 1700-1830 against 1765-1823.
+  const bool to_l2 = passes <= 2;
   // A tiny product (a LoRA-sized one) is not worth waking the team.
 #pragma omp parallel for schedule(static) if (M * N * K >= (int64_t(1) << 16))
   for (int64_t p = 0; p < P; ++p) {
@@ -89,7 +101,7 @@ void gemm_impl(int64_t M, int64_t N, int64_t K, const bf16* x, const bf16* Wp, f
       const int mb = int(std::min<int64_t>(kRowsPerPass, M - m0));
       const char* pf = p + 1 < P ? reinterpret_cast<const char*>(panel + panel_elems) + i * pf_share : nullptr;
       kPasses[size_t(mb - 1)](x + m0 * K, K, panel, y + m0 * N + p * kPanelWidth, N, valid, accumulate, pf,
-                              pf_step);
+                              pf_step, to_l2);
     }
   }
 }
