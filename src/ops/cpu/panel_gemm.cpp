@@ -84,9 +84,10 @@ void gemm_impl(int64_t M, int64_t N, int64_t K, const bf16* x, const bf16* Wp, f
   const int64_t pf_step = (kPairBytes + passes - 1) / passes;
   const int64_t pf_share = pf_step * K2;
   // Where the prefetched panel goes. With one or two passes (decode batches
-  // up to 16 rows) into L2 alone: the next panel's lines fetched into L1
-  // evicted the x rows that every column pair broadcasts from, and the
-  // profile's stalls sat on those broadcasts. d12 bf16 decode_bench, batch 16,
+  // up to 16 rows) into L2 alone, where it waits for its pass without taking
+  // L1 from the panel and the x rows in use (the server's profile had this
+  // loop's stalls on its loads; that this is the mechanism is our reading,
+  // the speed is measured). d12 bf16 decode_bench, batch 16,
   // eight alternated runs: 1033-1229 tok/s (median ~1150) against 983-1089
   // (~1040). With more passes L1 stays better: batch 32 1073-1236 (median
   // ~1090) against 1094-1267 (~1250), prefill 512 1700-1830 against 1765-1823.
