@@ -6,12 +6,12 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <limits>
+#include <numeric>
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #endif
-#include <limits>
-#include <numeric>
 
 #include "core/error.h"
 #include "core/vec_math.h"
@@ -176,6 +176,13 @@ float max_logit(const float* l, int64_t n) {
 // slow), one at a time otherwise. Branch-free either way: whether a token
 // stays is a coin flip to a branch predictor.
 
+#if defined(__AVX512F__)
+// Sixteen top-p buckets (uint16) widened to 32-bit lanes.
+inline __m512i load_bins16(const uint16_t* bin) {
+  return _mm512_maskz_cvtepu16_epi32(0xFFFF, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bin)));
+}
+#endif
+
 // ids[0..] = the i < n with w[i] >= w_min; returns how many.
 size_t ids_with_weight_at_least(const float* w, int64_t n, float w_min, int32_t* ids) {
   size_t m = 0;
@@ -204,7 +211,7 @@ size_t ids_in_bin(const int32_t* ids, const uint16_t* bin, size_t m, int b, int3
 #if defined(__AVX512F__)
   const __m512i vb = _mm512_set1_epi32(b);
   for (; j + 16 <= m; j += 16) {
-    const __m512i bj = _mm512_maskz_cvtepu16_epi32(0xFFFF, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bin + j)));
+    const __m512i bj = load_bins16(bin + j);
     const __mmask16 in = _mm512_cmpeq_epi32_mask(bj, vb);
     _mm512_storeu_si512(out + n, _mm512_maskz_compress_epi32(in, _mm512_loadu_si512(ids + j)));
     n += size_t(std::popcount(unsigned(in)));
@@ -225,7 +232,7 @@ size_t keep_through_cut(int32_t* ids, const uint16_t* bin, size_t m, int cut_bin
 #if defined(__AVX512F__)
   const __m512i vb = _mm512_set1_epi32(cut_bin);
   for (; j + 16 <= m; j += 16) {
-    const __m512i bj = _mm512_maskz_cvtepu16_epi32(0xFFFF, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bin + j)));
+    const __m512i bj = load_bins16(bin + j);
     const __m512i v = _mm512_loadu_si512(ids + j);
     unsigned keep = _mm512_cmplt_epi32_mask(bj, vb);
     for (unsigned at = _mm512_cmpeq_epi32_mask(bj, vb); at; at &= at - 1) {  // the cut bin's few
@@ -369,15 +376,8 @@ size_t Sampler::truncate(int64_t vocab, float lmax, float inv_t, double z_t) {
     const float b = (lmax - l[ids[j]]) * to_bin;
     bin[j] = uint16_t(b < float(kBins - 1) ? int(b) : kBins - 1);
   }
-  // Four histograms, one per j mod 4, summed after: with one, neighbouring
-  // candidates in the same (crowded) bucket wait on each other's store.
-  bin_mass_.assign(4 * kBins, 0.0);
-  double* h = bin_mass_.data();
-  size_t j4 = 0;
-  for (; j4 + 4 <= m; j4 += 4)
-    for (size_t q = 0; q < 4; q++) h[q * kBins + bin[j4 + q]] += w[ids[j4 + q]];
-  for (; j4 < m; j4++) h[bin[j4]] += w[ids[j4]];
-  for (int b = 0; b < kBins; b++) h[b] += (h[kBins + b] + h[2 * kBins + b]) + h[3 * kBins + b];
+  bin_mass_.assign(kBins, 0.0);
+  for (size_t j = 0; j < m; j++) bin_mass_[bin[j]] += w[ids[j]];
   double cum = 0.0;  // mass of the buckets before the crossing one
   int cut_bin = 0;
   while (cut_bin < kBins - 1 && cum + bin_mass_[cut_bin] < target) cum += bin_mass_[cut_bin++];
