@@ -88,6 +88,7 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const GrpoOptions& options) {
   PromptCycle cycle(prompts.size(), uint64_t(t.seed) * 7919 + 1);
   GrpoResult res;
   res.prompts = int64_t(prompts.size());
+  std::vector<double> step_rewards;
   const auto run_start = std::chrono::steady_clock::now();
   int64_t opt_step = 0;
   for (int64_t step = 0; step < total; ++step) {
@@ -156,8 +157,8 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const GrpoOptions& options) {
     sd = std::sqrt(sd / double(rs.size()));
     len = double(reply_tokens) / double(rs.size());
     acc /= double(rs.size()), refused /= double(rs.size()), trunc /= double(rs.size());
-    if (step == 0) res.first_reward = mean_r;
-    res.final_reward = mean_r, res.final_accuracy = acc;
+    step_rewards.push_back(mean_r);
+    res.final_accuracy = acc;
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     nlohmann::json row = {{"step", step + 1}, {"reward", mean_r}, {"reward_std", sd}, {"loss", loss},
                           {"clip_fraction", clip_frac}, {"reply_tokens", len}, {"truncated", trunc},
@@ -170,6 +171,8 @@ GrpoResult run_grpo(const GrpoConfig& cfg, const GrpoOptions& options) {
                   secs);
     res.steps = step + 1;
   }
+  const StartEnd trend = start_and_end_means(step_rewards);
+  res.first_reward = trend.start, res.final_reward = trend.end;
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
   fm.save(t.out_dir);
   plot_metrics(t.out_dir + "/grpo.svg", "shoggoth grpo", "reward / accuracy", metrics.rows(),

@@ -32,7 +32,8 @@ struct GrpoOptions {
 
 struct GrpoResult {
   int64_t steps = 0, prompts = 0;
-  double first_reward = 0, final_reward = 0, seconds = 0;
+  double first_reward = 0, final_reward = 0;  // mean reward of the first and of the last 5 steps (start_and_end_means)
+  double seconds = 0;
   double final_accuracy = 0;  // checker: share of correct replies in the last step
 };
 

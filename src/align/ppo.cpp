@@ -223,6 +223,7 @@ PpoResult run_ppo(const PpoConfig& cfg, const PpoOptions& options) {
   Rng shuffle_rng(uint64_t(t.seed) * 104729 + 5);
   PpoResult res;
   res.prompts = int64_t(prompts.size());
+  std::vector<double> step_scores;
   const auto run_start = std::chrono::steady_clock::now();
   int64_t opt_step = 0;
   for (int64_t step = 0; step < total; ++step) {
@@ -342,12 +343,14 @@ PpoResult run_ppo(const PpoConfig& cfg, const PpoOptions& options) {
                               "train {:.1f}s",
                               mean_score, mean_kl, beta, v_loss, expl_var, gen_s, train_s),
                   secs);
-    if (step == 0) res.first_score = mean_score;
-    res.final_score = mean_score, res.final_kl = mean_kl;
+    step_scores.push_back(mean_score);
+    res.final_kl = mean_kl;
     res.generate_seconds += gen_s, res.score_seconds += score_s, res.train_seconds += train_s;
     res.steps = step + 1;
   }
   res.kl_coef = kl_ctl.coef();
+  const StartEnd trend = start_and_end_means(step_scores);
+  res.first_score = trend.start, res.final_score = trend.end;
   res.seconds = seconds_since(run_start);
   fm.save(t.out_dir);
   vm->save(t.out_dir);

@@ -44,7 +44,7 @@ struct PpoOptions {
 
 struct PpoResult {
   int64_t steps = 0, prompts = 0;
-  double first_score = 0, final_score = 0;  // mean score of the first and the last step's rollouts
+  double first_score = 0, final_score = 0;  // mean score of the first and of the last 5 steps' rollouts
   double final_kl = 0;                      // KL per reply to the reference in the last step's rollouts
   double kl_coef = 0;                       // the coefficient after the last update
   double seconds = 0, generate_seconds = 0, score_seconds = 0, train_seconds = 0;

@@ -13,6 +13,15 @@ int64_t rollout_steps(const AlignTrainSettings& t, size_t n_prompts, int64_t pro
   return std::max<int64_t>(1, int64_t(std::ceil(t.epochs * double(n_prompts) / double(prompts_per_step))));
 }
 
+StartEnd start_and_end_means(std::span<const double> per_step, size_t k) {
+  const size_t n = std::min(k, per_step.size());
+  if (n == 0) return {};
+  StartEnd r;
+  for (size_t i = 0; i < n; ++i) r.start += per_step[i], r.end += per_step[per_step.size() - n + i];
+  r.start /= double(n), r.end /= double(n);
+  return r;
+}
+
 PromptCycle::PromptCycle(size_t n_prompts, uint64_t seed) : n_(n_prompts), rng_(seed) {
   SHOG_CHECK(n_prompts > 0, ErrorKind::invalid_argument, "prompts", "no prompts");
 }

@@ -35,6 +35,13 @@ struct Rollout {
 // prompts at prompts_per_step a step (at least one).
 int64_t rollout_steps(const AlignTrainSettings& t, size_t n_prompts, int64_t prompts_per_step);
 
+// The mean of the first and of the last min(k, n) per-step values: where a
+// run started and ended, less noisy than one step's few prompts.
+struct StartEnd {
+  double start = 0, end = 0;
+};
+StartEnd start_and_end_means(std::span<const double> per_step, size_t k = 5);
+
 // Prompt indices, in a new seeded shuffle on every pass over the set.
 class PromptCycle {
  public:

@@ -246,7 +246,7 @@ DemoResult run_demo(const DemoOptions& opt) {
     return ojson{{"steps", r.steps}, {"first_score", r.first_score}, {"final_score", r.final_score},
                  {"final_kl", r.final_kl}, {"kl_coef", r.kl_coef}, {"generate_s", r.generate_seconds},
                  {"score_s", r.score_seconds}, {"train_s", r.train_seconds},
-                 {"summary", fmt::format("{} iterations; reward {:.3f} -> {:.3f}, KL {:.3f}; {:.1f} s/iteration: "
+                 {"summary", fmt::format("{} iterations; reward {:.3f} -> {:.3f} (first and last 5), KL {:.3f}; {:.1f} s/iteration: "
                                          "{:.0f}% generating, {:.0f}% scoring, {:.0f}% training",
                                          r.steps, r.first_score, r.final_score, r.final_kl,
                                          r.seconds / double(std::max<int64_t>(r.steps, 1)),
@@ -259,7 +259,7 @@ DemoResult run_demo(const DemoOptions& opt) {
       GrpoResult r = run_grpo(grpo);
       return ojson{{"steps", r.steps}, {"first_reward", r.first_reward}, {"final_reward", r.final_reward},
                    {"final_accuracy", r.final_accuracy},
-                   {"summary", fmt::format("{} steps; reward {:.3f} -> {:.3f}", r.steps, r.first_reward,
+                   {"summary", fmt::format("{} steps; reward {:.3f} -> {:.3f} (first and last 5)", r.steps, r.first_reward,
                                            r.final_reward)}};
     });
 
