@@ -21,7 +21,8 @@ void setup(CLI::App& sub) {
     std::string toml = load();
     auto r = shog::run_grpo(*cfg);
     shog::write_file_atomic(cfg->train.out_dir + "/run.toml", toml);
-    std::printf("grpo: %lld steps, mean reward %.3f -> %.3f (first and last 5 steps; last step accuracy %.3f), %.1fs\nmodel: %s\n",
+    std::printf("grpo: %lld steps, mean reward %.3f -> %.3f (first and last 5 steps; last step accuracy %.3f), "
+                "%.1fs\nmodel: %s\n",
                 (long long)r.steps, r.first_reward, r.final_reward, r.final_accuracy, r.seconds,
                 cfg->train.out_dir.c_str());
   });

@@ -24,8 +24,8 @@ void setup(CLI::App& sub) {
     auto r = shog::run_ppo(*cfg);
     shog::write_file_atomic(cfg->train.out_dir + "/run.toml", toml);
     std::printf(
-        "ppo: %lld steps, mean score %.3f -> %.3f (first and last 5 steps), KL %.3f (kl_coef %.4f), %.1fs (generate %.1fs, score %.1fs, "
-        "train %.1fs)\nmodel: %s\n",
+        "ppo: %lld steps, mean score %.3f -> %.3f (first and last 5 steps), KL %.3f (kl_coef %.4f), %.1fs "
+        "(generate %.1fs, score %.1fs, train %.1fs)\nmodel: %s\n",
         (long long)r.steps, r.first_score, r.final_score, r.final_kl, r.kl_coef, r.seconds, r.generate_seconds,
         r.score_seconds, r.train_seconds, cfg->train.out_dir.c_str());
   });
