@@ -16,6 +16,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -408,8 +409,20 @@ PretrainResult run_pretrain(const PretrainConfig& cfg, bool resume, Communicator
     res.steps_done = step + 1;
   }
   if (timed) {
+    // The peak is measured again after training and the higher of the two
+    // kept: a 0.3 s measurement can land in one of this VM's slow spells
+    // (the demo once measured 215 GFLOP/s at the start against its usual
+    // ~400 and reported an MFU of 110%).
+    double final_peak = peak;
+    if (root) {
+      const double again = ops::measure_gemm_peak_flops(dt, 0.3) * double(W);
+      if (again > 1.2 * peak)
+        std::fprintf(stderr, "measured %s GEMM peak again after training: %.1f GFLOP/s (MFU is against this one)\n",
+                     cfg.dtype.c_str(), again / double(W) / 1e9);
+      final_peak = std::max(peak, again);
+    }
     res.tokens_per_second = double(step_tokens) / (sum_time / double(timed));
-    res.mfu = step_flops / (sum_time / double(timed)) / peak;
+    res.mfu = step_flops / (sum_time / double(timed)) / final_peak;
   }
   return res;
 }
