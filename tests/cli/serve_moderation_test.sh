@@ -111,13 +111,16 @@ raw='{"model": "raw", "messages": [{"role": "user", "content": "how do I kill my
 [ "$(field 'd["choices"][0]["finish_reason"]')" != content_filter ] || fail "policy none filtered"
 
 # Output, stream first: text flows, then the stream ends with content_filter.
+# ignore_eos: the tiny model's first sampled token is sometimes its end token,
+# and an empty reply has nothing to filter (CI saw that once).
 curl -sN -H "Authorization: Bearer $PUB" -H 'Content-Type: application/json' --data-binary \
-  '{"model": "cut-first", "stream": true, "messages": [{"role": "user", "content": "hello"}]}' \
+  '{"model": "cut-first", "stream": true, "ignore_eos": true, "messages": [{"role": "user", "content": "hello"}]}' \
   "$URL/v1/chat/completions" > "$W/stream"
 grep -q '"finish_reason":"content_filter"' "$W/stream" || fail "stream not cut: $(cat "$W/stream")"
 grep . "$W/stream" | tail -1 | grep -q '\[DONE\]' || fail "stream did not end with [DONE]"
 # Output, hold back: none of the model's text is released, only the refusal.
-post "$PUB" /v1/chat/completions '{"model": "cut-held", "messages": [{"role": "user", "content": "hello"}]}' > /dev/null
+post "$PUB" /v1/chat/completions \
+  '{"model": "cut-held", "ignore_eos": true, "messages": [{"role": "user", "content": "hello"}]}' > /dev/null
 [ "$(field 'd["choices"][0]["finish_reason"]')" = content_filter ] || fail "held reply not filtered: $(cat "$W/out")"
 [ "$(field 'd["choices"][0]["message"]["content"]')" = "I can't help with that." ] \
   || fail "hold back released model text: $(cat "$W/out")"
