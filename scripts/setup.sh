@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 PKGS=(
   build-essential cmake ninja-build pkg-config git
-  libdnnl-dev            # oneDNN: CPU GEMM (f32, bf16)
+  libdnnl-dev ocl-icd-opencl-dev   # oneDNN: CPU GEMM (f32, bf16); its CMake config requires OpenCL (a Recommends, which --no-install-recommends skips)
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libfmt-dev libspdlog-dev
   libpcre2-dev           # tokenizer pre-split regex (with JIT)
   libsqlite3-dev         # moderation audit log, serve API keys
