@@ -63,7 +63,8 @@ BENCHMARK(BM_Gemm)->Apply(gemm_args)->Unit(benchmark::kMillisecond)->UseRealTime
 // The projections of one d12 layer (qkv, o, gate+up, down) and the
 // 50304-row head at M rows, through oneDNN on the row-major weights (arg 2 =
 // 0), ops::gemv on them (1), or, in bf16, ops::panel_gemm_bf16 on weights
-// packed beforehand as a model does once (2): the crossovers that set
+// packed beforehand as a model does once, with its AVX-512 kernel (2) or its
+// AMX one (3, where the CPU has AMX-BF16): the crossovers that set
 // ops::gemv_max_rows. Weights total 45.7 M (91 MB in bf16, 183 MB in f32),
 // more than the last-level cache holds, so every call streams them from
 // memory as a decode step does (a whole d12 step reads 12 layers and the
@@ -71,8 +72,12 @@ BENCHMARK(BM_Gemm)->Apply(gemm_args)->Unit(benchmark::kMillisecond)->UseRealTime
 void BM_DecodeProjection(benchmark::State& st) {
   const DType dt = st.range(0) ? DType::bf16 : DType::f32;
   const int64_t M = st.range(1), kernel = st.range(2);
-  if (kernel == 2 && dt != DType::bf16) {
+  if (kernel >= 2 && dt != DType::bf16) {
     st.SkipWithError("panels are bf16 only");
+    return;
+  }
+  if (kernel == 3 && !ops::panel_amx_available(768)) {
+    st.SkipWithError("this CPU has no AMX-BF16 (or SHOG_AMX=0)");
     return;
   }
   const int64_t shapes[][2] = {{2304, 768}, {768, 768}, {4096, 768}, {768, 2048}, {50304, 768}};
@@ -95,8 +100,9 @@ void BM_DecodeProjection(benchmark::State& st) {
       const int64_t N = shapes[i][0], K = shapes[i][1];
       const void* x = half ? static_cast<const void*>(x16.data()) : x32.data();
       const void* W = half ? static_cast<const void*>(w16[i].data()) : w32[i].data();
-      if (kernel == 2)
-        ops::panel_gemm_bf16(M, N, K, x16.data(), panels[i].data(), y.data(), false);
+      if (kernel >= 2)
+        ops::panel_gemm_bf16(M, N, K, x16.data(), panels[i].data(), y.data(), false,
+                             kernel == 3 ? ops::PanelKernel::amx : ops::PanelKernel::avx512);
       else if (kernel == 1)
         ops::gemv(dt, M, N, K, x, W, y.data(), false);
       else
@@ -105,7 +111,7 @@ void BM_DecodeProjection(benchmark::State& st) {
   st.counters["FLOP/s"] = benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate);
 }
 BENCHMARK(BM_DecodeProjection)
-    ->ArgsProduct({{0, 1}, {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128, 512}, {0, 1, 2}})
+    ->ArgsProduct({{0, 1}, {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 128, 512}, {0, 1, 2, 3}})
     ->ArgNames({"bf16", "M", "kernel"})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();

@@ -13,7 +13,11 @@
 // VDPBF16PS, and a broadcast of x's pair j is the other: 16 outputs advance by
 // two products per instruction, with no horizontal sum at the end. A panel is
 // one contiguous stretch of memory, so a thread reading its panels in order
-// is one sequential stream.
+// is one sequential stream. The same layout is also AMX's: 16 pair-rows of a
+// panel, 16 outputs wide, are one tile operand of TDPBF16PS, and on a CPU with
+// AMX-BF16 that kernel (ops/cpu/panel_gemm_amx.h) runs instead (docs/
+// benchmarks.md, "AMX": a 16-row decode step's projections 3.2x, a 512-row
+// prefill 3.4x faster on an Intel Xeon with AMX).
 //
 // Why not the row-major bf16 copy with a few-row kernel (ops/gemv.h) for
 // decoding and oneDNN for prefill: at 16 rows that kernel dots 4 rows of W at
@@ -42,8 +46,19 @@ int64_t panel_packed_size(int64_t N, int64_t K);
 // writes it packed into out[panel_packed_size(N, K)], padding included.
 void pack_panels_bf16(const float* W, int64_t N, int64_t K, bf16* out);
 
+// Which kernel multiplies. automatic: AMX tiles (ops/cpu/panel_gemm_amx.h)
+// where the CPU has them and K is a multiple of 32, else AVX-512 VDPBF16PS.
+// The others force one (tests and benchmarks compare them); asking for AMX
+// where it cannot run is an error.
+enum class PanelKernel { automatic, avx512, amx };
+
+// Whether PanelKernel::amx can run here with this K: the CPU has AMX-BF16,
+// Linux lets the process use it, SHOG_AMX is not "0", and K % 32 == 0.
+bool panel_amx_available(int64_t K);
+
 // y[M, N] (+)= x[M, K] W^T with Wp = pack_panels_bf16(W); rows of x and y
 // are contiguous (strides K and N). Accumulates in f32.
-void panel_gemm_bf16(int64_t M, int64_t N, int64_t K, const bf16* x, const bf16* Wp, float* y, bool accumulate);
+void panel_gemm_bf16(int64_t M, int64_t N, int64_t K, const bf16* x, const bf16* Wp, float* y, bool accumulate,
+                     PanelKernel kernel = PanelKernel::automatic);
 
 }  // namespace shog::ops

@@ -1,13 +1,17 @@
 // panel_gemm against a double-precision reference on the same bf16-rounded
-// values: every pass height (1..8 rows past a multiple of 8), partial and
-// whole panels, K even and odd, overwrite and accumulate; the packed layout
-// element by element; and independence from the thread count.
+// values: every pass height (1..8 rows past a multiple of 8, and 1..16 past a
+// multiple of 16 for the AMX tiles), partial and whole panels, K even and
+// odd, overwrite and accumulate, with each kernel this CPU can run (the
+// AVX-512 one always; the AMX one where the CPU has AMX-BF16 and K % 32 == 0);
+// the packed layout element by element; and independence from the thread
+// count.
 #include <gtest/gtest.h>
 #include <omp.h>
 
 #include <cmath>
 #include <limits>
 
+#include "core/error.h"
 #include "core/random.h"
 #include "ops/panel_gemm.h"
 
@@ -27,6 +31,13 @@ std::vector<bf16> round16(const std::vector<float>& v) {
   return h;
 }
 
+// The kernels that can run here for this K.
+std::vector<ops::PanelKernel> kernels(int64_t K) {
+  std::vector<ops::PanelKernel> k{ops::PanelKernel::avx512};
+  if (ops::panel_amx_available(K)) k.push_back(ops::PanelKernel::amx);
+  return k;
+}
+
 std::vector<bf16> pack(const std::vector<float>& W, int64_t N, int64_t K) {
   std::vector<bf16> p(size_t(ops::panel_packed_size(N, K)));
   ops::pack_panels_bf16(W.data(), N, K, p.data());
@@ -37,22 +48,24 @@ std::vector<bf16> pack(const std::vector<float>& W, int64_t N, int64_t K) {
 
 TEST(PanelGemm, MatchesReferenceForEveryPassHeightPanelAndK) {
   Rng rng(3);
-  for (int64_t M : {1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 24, 70})
+  for (int64_t M : {1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 24, 31, 33, 70})
     for (int64_t N : {1, 16, 47, 48, 49, 100})
       for (int64_t K : {1, 2, 3, 31, 64, 101, 768})
-        for (bool acc : {false, true}) {
+        for (bool acc : {false, true})
+          for (ops::PanelKernel kernel : kernels(K)) {
           const auto x = normal(size_t(M * K), rng), W = normal(size_t(N * K), rng);
           std::vector<float> y = normal(size_t(M * N), rng);
           const auto y0 = y;
           const auto x16 = round16(x), Wp = pack(W, N, K);
-          ops::panel_gemm_bf16(M, N, K, x16.data(), Wp.data(), y.data(), acc);
+          ops::panel_gemm_bf16(M, N, K, x16.data(), Wp.data(), y.data(), acc, kernel);
           for (int64_t m = 0; m < M; ++m)
             for (int64_t n = 0; n < N; ++n) {
               double ref = acc ? y0[size_t(m * N + n)] : 0.0;
               for (int64_t k = 0; k < K; ++k)
                 ref += double(bf16_to_f32(x16[size_t(m * K + k)])) * bf16_to_f32(f32_to_bf16(W[size_t(n * K + k)]));
               ASSERT_NEAR(y[size_t(m * N + n)], ref, 1e-4 * std::sqrt(double(K)) + 1e-5)
-                  << "M=" << M << " N=" << N << " K=" << K << " acc=" << acc << " at m=" << m << " n=" << n;
+                  << "M=" << M << " N=" << N << " K=" << K << " acc=" << acc << " kernel=" << int(kernel)
+                  << " at m=" << m << " n=" << n;
             }
         }
 }
@@ -91,15 +104,28 @@ TEST(PanelGemm, OddKNeverReadsTheNextRowOfX) {
 
 TEST(PanelGemm, ResultsDoNotDependOnTheThreadCount) {
   Rng rng(5);
-  const int64_t M = 19, N = 700, K = 300;
-  const auto x16 = round16(normal(size_t(M * K), rng));
-  const auto Wp = pack(normal(size_t(N * K), rng), N, K);
-  std::vector<float> y1(size_t(M * N)), y2(size_t(M * N));
-  const int before = omp_get_max_threads();
-  omp_set_num_threads(1);
-  ops::panel_gemm_bf16(M, N, K, x16.data(), Wp.data(), y1.data(), false);
-  omp_set_num_threads(std::max(2, before));
-  ops::panel_gemm_bf16(M, N, K, x16.data(), Wp.data(), y2.data(), false);
-  omp_set_num_threads(before);
-  EXPECT_EQ(y1, y2);
+  for (int64_t K : {300, 320}) {
+    const int64_t M = 19, N = 700;
+    const auto x16 = round16(normal(size_t(M * K), rng));
+    const auto Wp = pack(normal(size_t(N * K), rng), N, K);
+    for (ops::PanelKernel kernel : kernels(K)) {
+      std::vector<float> y1(size_t(M * N)), y2(size_t(M * N));
+      const int before = omp_get_max_threads();
+      omp_set_num_threads(1);
+      ops::panel_gemm_bf16(M, N, K, x16.data(), Wp.data(), y1.data(), false, kernel);
+      omp_set_num_threads(std::max(2, before));
+      ops::panel_gemm_bf16(M, N, K, x16.data(), Wp.data(), y2.data(), false, kernel);
+      omp_set_num_threads(before);
+      EXPECT_EQ(y1, y2) << "K=" << K << " kernel=" << int(kernel);
+    }
+  }
+}
+
+TEST(PanelGemm, AskingForAmxWhereItCannotRunIsAnError) {
+  // K = 31 is never a whole number of 32-value tiles, on any CPU.
+  const int64_t M = 2, N = 3, K = 31;
+  std::vector<bf16> x(size_t(M * K)), Wp(size_t(ops::panel_packed_size(N, K)));
+  std::vector<float> y(size_t(M * N));
+  EXPECT_FALSE(ops::panel_amx_available(K));
+  EXPECT_THROW(ops::panel_gemm_bf16(M, N, K, x.data(), Wp.data(), y.data(), false, ops::PanelKernel::amx), Error);
 }

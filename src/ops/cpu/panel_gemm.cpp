@@ -15,6 +15,7 @@
 
 #include "core/error.h"
 #include "ops/cpu/bf16_pair_dot.h"
+#include "ops/cpu/panel_gemm_amx.h"
 
 namespace shog::ops {
 namespace {
@@ -145,11 +146,20 @@ void pack_panels_bf16(const float* W, int64_t N, int64_t K, bf16* out) {
   }
 }
 
-void panel_gemm_bf16(int64_t M, int64_t N, int64_t K, const bf16* x, const bf16* Wp, float* y, bool accumulate) {
+bool panel_amx_available(int64_t K) { return cpu::amx_fits(K) && cpu::amx_usable(); }
+
+void panel_gemm_bf16(int64_t M, int64_t N, int64_t K, const bf16* x, const bf16* Wp, float* y, bool accumulate,
+                     PanelKernel kernel) {
   SHOG_CHECK(M >= 0 && N >= 0 && K >= 0, ErrorKind::invalid_argument, "panel_gemm_bf16", "bad shape M={} N={} K={}",
              M, N, K);
+  const bool amx = kernel == PanelKernel::amx || (kernel == PanelKernel::automatic && panel_amx_available(K));
+  SHOG_CHECK(!amx || panel_amx_available(K), ErrorKind::invalid_argument, "panel_gemm_bf16",
+             "the AMX kernel cannot run here (K={}: it needs a multiple of 32 and a CPU with AMX-BF16)", K);
   if (M == 0 || N == 0) return;
-  gemm_impl(M, N, K, x, Wp, y, accumulate);
+  if (amx)
+    cpu::panel_gemm_amx(M, N, K, x, Wp, y, accumulate);
+  else
+    gemm_impl(M, N, K, x, Wp, y, accumulate);
 }
 
 }  // namespace shog::ops
