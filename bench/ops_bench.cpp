@@ -64,16 +64,19 @@ BENCHMARK(BM_Gemm)->Apply(gemm_args)->Unit(benchmark::kMillisecond)->UseRealTime
 // 50304-row head at M rows, through oneDNN on the row-major weights (arg 2 =
 // 0), ops::gemv on them (1), or, in bf16, ops::panel_gemm_bf16 on weights
 // packed beforehand as a model does once, with its AVX-512 kernel (2) or its
-// AMX one (3, where the CPU has AMX-BF16): the crossovers that set
+// AMX one (3, where the CPU has AMX-BF16), or in f32 ops::panel_gemm_f32 on
+// f32 panels (2): the crossovers that set
 // ops::gemv_max_rows. Weights total 45.7 M (91 MB in bf16, 183 MB in f32),
 // more than the last-level cache holds, so every call streams them from
 // memory as a decode step does (a whole d12 step reads 12 layers and the
 // head: 2.7x as much).
+bool half_of(DType dt) { return dt == DType::bf16; }
+
 void BM_DecodeProjection(benchmark::State& st) {
   const DType dt = st.range(0) ? DType::bf16 : DType::f32;
   const int64_t M = st.range(1), kernel = st.range(2);
-  if (kernel >= 2 && dt != DType::bf16) {
-    st.SkipWithError("panels are bf16 only");
+  if (kernel == 3 && dt != DType::bf16) {
+    st.SkipWithError("AMX is bf16 only");
     return;
   }
   if (kernel == 3 && !ops::panel_amx_available(768)) {
@@ -83,12 +86,17 @@ void BM_DecodeProjection(benchmark::State& st) {
   const int64_t shapes[][2] = {{2304, 768}, {768, 768}, {4096, 768}, {768, 2048}, {50304, 768}};
   std::vector<std::vector<float>> w32;
   std::vector<std::vector<bf16>> w16, panels;
+  std::vector<std::vector<float>> panels32;
   double flops = 0;
   for (auto& sh : shapes) {
     w32.push_back(randn(size_t(sh[0] * sh[1]), 7, 0.02f));
     w16.push_back(to_bf16(w32.back()));
     panels.emplace_back(size_t(ops::panel_packed_size(sh[0], sh[1])));
     ops::pack_panels_bf16(w32.back().data(), sh[0], sh[1], panels.back().data());
+    if (!half_of(dt)) {
+      panels32.emplace_back(size_t(ops::panel_packed_size_f32(sh[0], sh[1])));
+      ops::pack_panels_f32(w32.back().data(), sh[0], sh[1], panels32.back().data());
+    }
     flops += 2.0 * double(M * sh[0] * sh[1]);
   }
   const auto x32 = randn(size_t(M * 2048), 8);
@@ -100,7 +108,9 @@ void BM_DecodeProjection(benchmark::State& st) {
       const int64_t N = shapes[i][0], K = shapes[i][1];
       const void* x = half ? static_cast<const void*>(x16.data()) : x32.data();
       const void* W = half ? static_cast<const void*>(w16[i].data()) : w32[i].data();
-      if (kernel >= 2)
+      if (kernel == 2 && !half)
+        ops::panel_gemm_f32(M, N, K, x32.data(), panels32[i].data(), y.data(), false);
+      else if (kernel >= 2)
         ops::panel_gemm_bf16(M, N, K, x16.data(), panels[i].data(), y.data(), false,
                              kernel == 3 ? ops::PanelKernel::amx : ops::PanelKernel::avx512);
       else if (kernel == 1)

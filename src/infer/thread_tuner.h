@@ -12,7 +12,7 @@
 //
 // Only steps of up to ops::kGemvMaxRows rows are tuned: there each output
 // element of every product is computed by one thread whatever the thread
-// count (ops::gemv, and in bf16 past 2 rows ops::panel_gemm_bf16), so the
+// count (ops::gemv, and past 2 rows ops::panel_gemm_bf16 or _f32), so the
 // choice never changes a result. Larger steps (prefill) keep the caller's
 // thread count.
 #pragma once

@@ -23,9 +23,9 @@
 // on the row-major bf16 copy; every longer one (decode batches and prefill
 // chunks alike) multiplies by a copy of the weights packed in panels
 // (ops/panel_gemm.h), made from the f32 masters the first time and again
-// after they change. In f32 a step of up to 16 rows goes through the few-row
-// kernel, which reads the row-major weights in place, and longer chunks
-// through oneDNN.
+// after they change. In f32 a step of 1-2 rows goes through the few-row
+// kernel, which reads the row-major weights in place, one of 3-64 rows through
+// an f32 panel copy (ops::panel_gemm_f32), and longer chunks through oneDNN.
 #include <algorithm>
 #include <cstring>
 #include <unordered_map>
@@ -71,9 +71,10 @@ struct Transformer::DecodeScratch {
 };
 
 struct Transformer::PanelWeights {
-  Tensor data;                                        // bf16, every packed matrix one after another
+  Tensor data;                                        // the compute dtype, every packed matrix one after another
   std::unordered_map<const float*, int64_t> offset;  // f32 master -> its packed copy's offset in data
-  const bf16* at(const float* W) const { return data.data<bf16>() + offset.at(W); }
+  const bf16* at16(const float* W) const { return data.data<bf16>() + offset.at(W); }
+  const float* at32(const float* W) const { return data.data<float>() + offset.at(W); }
 };
 
 const Transformer::PanelWeights& Transformer::panel_weights() {
@@ -91,21 +92,25 @@ const Transformer::PanelWeights& Transformer::panel_weights() {
     mats.push_back({lw.wdown, C, F});
   }
   mats.push_back({w_.lm_head, cfg_.vocab, C});
-  auto p = panels_ ? panels_ : std::make_shared<PanelWeights>();
+  const bool half = compute_ == DType::bf16;
+  auto p = panels_ && panels_->data.dtype() == compute_ ? panels_ : std::make_shared<PanelWeights>();
   if (!p->data.defined()) {
     int64_t total = 0;
-    for (const auto& m : mats) p->offset[m.W] = total, total += ops::panel_packed_size(m.N, m.K);
-    p->data = Tensor::empty(DType::bf16, {total});
+    for (const auto& m : mats)
+      p->offset[m.W] = total, total += half ? ops::panel_packed_size(m.N, m.K) : ops::panel_packed_size_f32(m.N, m.K);
+    p->data = Tensor::empty(compute_, {total});
   }
-  for (const auto& m : mats) ops::pack_panels_bf16(m.W, m.N, m.K, p->data.data<bf16>() + p->offset.at(m.W));
+  for (const auto& m : mats)
+    if (half)
+      ops::pack_panels_bf16(m.W, m.N, m.K, p->data.data<bf16>() + p->offset.at(m.W));
+    else
+      ops::pack_panels_f32(m.W, m.N, m.K, p->data.data<float>() + p->offset.at(m.W));
   panels_ = std::move(p);
   panels_stale_ = false;
   return *panels_;
 }
 
-void Transformer::prepare_cached() {
-  if (compute_ == DType::bf16) panel_weights();
-}
+void Transformer::prepare_cached() { panel_weights(); }
 
 int64_t Transformer::cached_logit_rows(std::span<const CachedTokens> batch) {
   int64_t r = 0;
@@ -174,7 +179,7 @@ void Transformer::forward_cached(KvBlockPool& kv, std::span<const CachedTokens> 
   }
 
   const bool half = compute_ == DType::bf16;
-  const PanelWeights* panels = half ? &panel_weights() : nullptr;
+  const PanelWeights* panels = &panel_weights();
   // y (+)= x W^T over n rows (all N of the step, or the head's R); in bf16
   // the input is converted first.
   auto linear = [&](int64_t n, const float* x, const float* W, float* y, int64_t in, int64_t out, bool accumulate) {
@@ -183,9 +188,11 @@ void Transformer::forward_cached(KvBlockPool& kv, std::span<const CachedTokens> 
       if (n <= ops::gemv_max_rows(DType::bf16))
         ops::gemv(DType::bf16, n, out, in, s.in16.data(), w16(W), y, accumulate);
       else
-        ops::panel_gemm_bf16(n, out, in, s.in16.data(), panels->at(W), y, accumulate);
+        ops::panel_gemm_bf16(n, out, in, s.in16.data(), panels->at16(W), y, accumulate);
     } else if (n <= ops::gemv_max_rows(DType::f32)) {
       ops::gemv(DType::f32, n, out, in, x, W, y, accumulate);
+    } else if (n <= ops::kPanelMaxRowsF32) {
+      ops::panel_gemm_f32(n, out, in, x, panels->at32(W), y, accumulate);
     } else {
       linear_forward(x, nullptr, W, y, n, in, out, accumulate);
     }

@@ -1,6 +1,7 @@
 // Few-row products for decoding: y[M, N] (+)= x[M, K] W[N, K]^T with M the
-// number of sequences decoding at once (f32: 1 to 16; bf16: 1 or 2, more rows
-// multiply by a panel-packed copy of W: ops/panel_gemm.h).
+// number of sequences decoding at once, 1 to 16 (a model's projections send it
+// 1 or 2 rows; more rows multiply by a panel-packed copy of W: ops/panel_gemm.h;
+// LoRA's small products send it up to 16).
 //
 // At M = 1 the product is bound by reading W from memory; at M = 16 it is
 // bound by arithmetic, but a general GEMM library runs such short, wide
@@ -20,14 +21,18 @@
 
 namespace shog::ops {
 
-// Largest M sent to gemv, per dtype. f32: instead of ops::gemm (oneDNN); on
-// d12 shapes (bench/ops_bench: BM_DecodeProjection, 2 threads) gemv wins up
-// to 16-24 rows, above which oneDNN's packing pays for itself (32 rows: 31 ms
-// against 22). bf16: instead of ops::panel_gemm_bf16 on the panel-packed
-// copy, only at 1-2 rows, where W is read one row at a time (one sequential
-// stream, bound by memory): in the server, one stream's 1-row steps through
-// the panels took 9.1-9.9 ms against 7.0-10.0 here (docs/benchmarks.md).
-constexpr int64_t gemv_max_rows(DType dt) { return dt == DType::bf16 ? 2 : 16; }
+// Largest M sent to gemv, per dtype: 1-2 rows, where W is read one row at a
+// time (one sequential stream, bound by memory). More rows multiply by a
+// panel-packed copy (ops/panel_gemm.h). bf16: in the server, one stream's
+// 1-row steps through the panels took 9.1-9.9 ms against 7.0-10.0 here
+// (docs/benchmarks.md). f32: until session 13 gemv took up to 16 rows; the f32
+// panels (panel_gemm_f32) do 16 rows of d12's projections in 8.6 ms against
+// 9.5, and a d12 decode step at batch 16 is 8-12% faster (docs/benchmarks.md,
+// "f32 panels").
+constexpr int64_t gemv_max_rows(DType dt) { return 2; }
+// f32 steps of more rows than gemv's, up to this many, go through
+// ops::panel_gemm_f32; longer ones through oneDNN.
+constexpr int64_t kPanelMaxRowsF32 = 64;
 // Rows of the steps the thread tuner tunes (infer/thread_tuner.h).
 constexpr int64_t kGemvMaxRows = 16;
 

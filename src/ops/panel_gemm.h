@@ -61,4 +61,13 @@ bool panel_amx_available(int64_t K);
 void panel_gemm_bf16(int64_t M, int64_t N, int64_t K, const bf16* x, const bf16* Wp, float* y, bool accumulate,
                      PanelKernel kernel = PanelKernel::automatic);
 
+// The same in f32, for f32 decode batches: panel p holds, for each column k,
+// its 48 rows' values side by side (packed[(p * K + k) * 48 + r] =
+// W[48 p + r, k]), so one 64-byte load is column k of 16 rows and a
+// broadcast of x[m, k] the other operand of an FMA. Products and sums are
+// f32, each output summed by one thread in the order of k.
+int64_t panel_packed_size_f32(int64_t N, int64_t K);
+void pack_panels_f32(const float* W, int64_t N, int64_t K, float* out);
+void panel_gemm_f32(int64_t M, int64_t N, int64_t K, const float* x, const float* Wp, float* y, bool accumulate);
+
 }  // namespace shog::ops

@@ -121,6 +121,64 @@ TEST(PanelGemm, ResultsDoNotDependOnTheThreadCount) {
   }
 }
 
+TEST(PanelGemmF32, MatchesReferenceForEveryPassHeightPanelAndK) {
+  Rng rng(6);
+  for (int64_t M : {1, 2, 3, 5, 7, 8, 9, 16, 17, 30})
+    for (int64_t N : {1, 16, 47, 48, 49, 100})
+      for (int64_t K : {1, 2, 3, 31, 64, 101, 768})
+        for (bool acc : {false, true}) {
+          const auto x = normal(size_t(M * K), rng), W = normal(size_t(N * K), rng);
+          std::vector<float> y = normal(size_t(M * N), rng);
+          const auto y0 = y;
+          std::vector<float> Wp(size_t(ops::panel_packed_size_f32(N, K)));
+          ops::pack_panels_f32(W.data(), N, K, Wp.data());
+          ops::panel_gemm_f32(M, N, K, x.data(), Wp.data(), y.data(), acc);
+          for (int64_t m = 0; m < M; ++m)
+            for (int64_t n = 0; n < N; ++n) {
+              double ref = acc ? y0[size_t(m * N + n)] : 0.0, mag = std::abs(ref);
+              for (int64_t k = 0; k < K; ++k) {
+                ref += double(x[size_t(m * K + k)]) * W[size_t(n * K + k)];
+                mag += std::abs(double(x[size_t(m * K + k)]) * W[size_t(n * K + k)]);
+              }
+              // f32 sums: rounding error grows with the sum of |terms| (a wrong
+              // term would be off by ~1).
+              ASSERT_NEAR(y[size_t(m * N + n)], ref, 1e-6 * mag + 1e-6)
+                  << "M=" << M << " N=" << N << " K=" << K << " acc=" << acc << " at m=" << m << " n=" << n;
+            }
+        }
+}
+
+TEST(PanelGemmF32, PacksColumnsOfFortyEightRowsWithZeroPadding) {
+  Rng rng(7);
+  const int64_t N = 50, K = 5;
+  const auto W = normal(size_t(N * K), rng);
+  std::vector<float> p(size_t(ops::panel_packed_size_f32(N, K)), -1.0f);
+  ASSERT_EQ(int64_t(p.size()), 2 * 48 * K);
+  ops::pack_panels_f32(W.data(), N, K, p.data());
+  for (int64_t panel = 0; panel < 2; ++panel)
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t r = 0; r < 48; ++r) {
+        const int64_t n = panel * 48 + r;
+        ASSERT_EQ(p[size_t((panel * K + k) * 48 + r)], n < N ? W[size_t(n * K + k)] : 0.0f) << "n=" << n << " k=" << k;
+      }
+}
+
+TEST(PanelGemmF32, ResultsDoNotDependOnTheThreadCount) {
+  Rng rng(8);
+  const int64_t M = 13, N = 700, K = 300;
+  const auto x = normal(size_t(M * K), rng), W = normal(size_t(N * K), rng);
+  std::vector<float> Wp(size_t(ops::panel_packed_size_f32(N, K)));
+  ops::pack_panels_f32(W.data(), N, K, Wp.data());
+  std::vector<float> y1(size_t(M * N)), y2(size_t(M * N));
+  const int before = omp_get_max_threads();
+  omp_set_num_threads(1);
+  ops::panel_gemm_f32(M, N, K, x.data(), Wp.data(), y1.data(), false);
+  omp_set_num_threads(std::max(2, before));
+  ops::panel_gemm_f32(M, N, K, x.data(), Wp.data(), y2.data(), false);
+  omp_set_num_threads(before);
+  EXPECT_EQ(y1, y2);
+}
+
 TEST(PanelGemm, AskingForAmxWhereItCannotRunIsAnError) {
   // K = 31 is never a whole number of 32-value tiles, on any CPU.
   const int64_t M = 2, N = 3, K = 31;

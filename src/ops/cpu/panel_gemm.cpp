@@ -20,28 +20,75 @@
 namespace shog::ops {
 namespace {
 
-constexpr int64_t kPairBytes = kPanelWidth * 2 * int64_t(sizeof(bf16));  // one column pair of a panel: 192
+constexpr int64_t kStepBytes = kPanelWidth * 2 * int64_t(sizeof(bf16));  // one step of a panel (a bf16 column pair, an f32 column): 192
 constexpr int kRowsPerPass = 8;  // 3 x 8 accumulators + 3 W vectors + 1 broadcast fit in 32 registers
 
 int64_t pairs(int64_t K) { return (K + 1) / 2; }
+
+// The two element types a panel holds. A step is what one row of a panel
+// covers: a pair of columns of W in bf16, one column in f32. Either way it is
+// 48 outputs, 192 bytes, three vectors.
+struct Bf16Panel {
+  using T = bf16;
+  static int64_t steps(int64_t K) { return pairs(K); }
+};
+struct F32Panel {
+  using T = float;
+  static int64_t steps(int64_t K) { return K; }
+};
 
 #if defined(__AVX512F__) && defined(__AVX512BW__)
 constexpr int kVecs = int(kPanelWidth / 16);  // f32 lanes per vector: 16
 
 inline __mmask16 lanes(int valid) { return valid >= 16 ? __mmask16(0xFFFF) : valid <= 0 ? 0 : __mmask16((1u << valid) - 1); }
 
-// y[MB rows, `valid` columns] (+)= x[MB rows] . panel. With `prefetch`, the
-// pass fetches `pf_step` bytes of it per column pair, starting there, into L2
-// alone when `to_l2`, else into L1 too.
+// acc[v][m] (+)= x row m's step j . panel step j, vector v, in each element type.
 template <int MB>
-void pass(const bf16* x, int64_t K, const bf16* panel, float* y, int64_t ldy, int valid, bool accumulate,
-          const char* prefetch, int64_t pf_step, bool to_l2) {
-  __m512 acc[kVecs][MB];
+inline void madd_step(__m512 (&acc)[kVecs][kRowsPerPass], const bf16* x, int64_t K, const bf16* wp, int64_t j) {
+  __m512i w[kVecs];
+#pragma GCC unroll 4
+  for (int v = 0; v < kVecs; ++v) w[v] = _mm512_loadu_si512(wp + 32 * v);
+  const bool tail = 2 * j + 1 == K;  // K odd: the last pair has only its even element (W's odd one is padding, 0)
+#pragma GCC unroll 8
+  for (int m = 0; m < MB; ++m) {
+    __m512i xb;
+    if (!tail) {
+      xb = _mm512_set1_epi32(_mm_cvtsi128_si32(_mm_loadu_si32(x + m * K + 2 * j)));
+    } else {  // never read past the row
+      uint16_t e;
+      std::memcpy(&e, x + m * K + 2 * j, sizeof e);
+      xb = _mm512_set1_epi32(int32_t(e));
+    }
+#pragma GCC unroll 4
+    for (int v = 0; v < kVecs; ++v) acc[v][m] = cpu::bf16_pair_dot(acc[v][m], xb, w[v]);
+  }
+}
+template <int MB>
+inline void madd_step(__m512 (&acc)[kVecs][kRowsPerPass], const float* x, int64_t K, const float* wp, int64_t j) {
+  __m512 w[kVecs];
+#pragma GCC unroll 4
+  for (int v = 0; v < kVecs; ++v) w[v] = _mm512_loadu_ps(wp + 16 * v);
+#pragma GCC unroll 8
+  for (int m = 0; m < MB; ++m) {
+    const __m512 xb = _mm512_set1_ps(x[m * K + j]);
+#pragma GCC unroll 4
+    for (int v = 0; v < kVecs; ++v) acc[v][m] = _mm512_fmadd_ps(xb, w[v], acc[v][m]);
+  }
+}
+
+// y[MB rows, `valid` columns] (+)= x[MB rows] . panel. With `prefetch`, the
+// pass fetches `pf_step` bytes of it per panel step, starting there, into L2
+// alone when `to_l2`, else into L1 too.
+template <class P, int MB>
+void pass(const typename P::T* x, int64_t K, const typename P::T* panel, float* y, int64_t ldy, int valid,
+          bool accumulate, const char* prefetch, int64_t pf_step, bool to_l2) {
+  __m512 acc[kVecs][kRowsPerPass];
   for (int v = 0; v < kVecs; ++v)
     for (int m = 0; m < MB; ++m)
       acc[v][m] = accumulate ? _mm512_maskz_loadu_ps(lanes(valid - 16 * v), y + m * ldy + 16 * v) : _mm512_setzero_ps();
-  auto step = [&](int64_t j, auto broadcast) {
-    const bf16* wp = panel + j * kPanelWidth * 2;
+  const int64_t steps = P::steps(K);
+  constexpr int64_t kStepElems = kStepBytes / int64_t(sizeof(typename P::T));
+  for (int64_t j = 0; j < steps; ++j) {
     if (prefetch) {
       const char* p = prefetch + j * pf_step;
       if (to_l2)
@@ -49,41 +96,30 @@ void pass(const bf16* x, int64_t K, const bf16* panel, float* y, int64_t ldy, in
       else
         for (int64_t b = 0; b < pf_step; b += 64) _mm_prefetch(p + b, _MM_HINT_T0);
     }
-    __m512i w[kVecs];
-#pragma GCC unroll 4
-    for (int v = 0; v < kVecs; ++v) w[v] = _mm512_loadu_si512(wp + 32 * v);
-#pragma GCC unroll 8
-    for (int m = 0; m < MB; ++m) {
-      const __m512i xb = broadcast(x + m * K + 2 * j);
-#pragma GCC unroll 4
-      for (int v = 0; v < kVecs; ++v) acc[v][m] = cpu::bf16_pair_dot(acc[v][m], xb, w[v]);
-    }
-  };
-  const int64_t full = K / 2;
-  for (int64_t j = 0; j < full; ++j)
-    step(j, [](const bf16* p) { return _mm512_set1_epi32(_mm_cvtsi128_si32(_mm_loadu_si32(p))); });
-  if (K % 2)  // the last pair has only its even element (W's odd one is padding, 0): never read past the row
-    step(full, [](const bf16* p) {
-      uint16_t e;
-      std::memcpy(&e, p, sizeof e);
-      return _mm512_set1_epi32(int32_t(e));
-    });
+    madd_step<MB>(acc, x, K, panel + j * kStepElems, j);
+  }
   for (int v = 0; v < kVecs; ++v)
     for (int m = 0; m < MB; ++m) _mm512_mask_storeu_ps(y + m * ldy + 16 * v, lanes(valid - 16 * v), acc[v][m]);
 }
 
-using PassFn = void (*)(const bf16*, int64_t, const bf16*, float*, int64_t, int, bool, const char*, int64_t, bool);
+template <class P>
+using PassFn = void (*)(const typename P::T*, int64_t, const typename P::T*, float*, int64_t, int, bool, const char*,
+                        int64_t, bool);
+template <class P>
 constexpr auto kPasses = []<int... I>(std::integer_sequence<int, I...>) {
-  return std::array<PassFn, sizeof...(I)>{&pass<I + 1>...};
+  return std::array<PassFn<P>, sizeof...(I)>{&pass<P, I + 1>...};
 }(std::make_integer_sequence<int, kRowsPerPass>{});
 
-void gemm_impl(int64_t M, int64_t N, int64_t K, const bf16* x, const bf16* Wp, float* y, bool accumulate) {
-  const int64_t P = (N + kPanelWidth - 1) / kPanelWidth, K2 = pairs(K), panel_elems = K2 * kPanelWidth * 2;
+template <class P>
+void gemm_impl(int64_t M, int64_t N, int64_t K, const typename P::T* x, const typename P::T* Wp, float* y,
+               bool accumulate) {
+  const int64_t P_ = (N + kPanelWidth - 1) / kPanelWidth, steps = P::steps(K);
+  const int64_t panel_elems = steps * kStepBytes / int64_t(sizeof(typename P::T));
   const int64_t passes = (M + kRowsPerPass - 1) / kRowsPerPass;
-  // Bytes of the next panel each pass fetches per column pair: all passes
-  // together cover it once (rounded up to whole lines per pass).
-  const int64_t pf_step = (kPairBytes + passes - 1) / passes;
-  const int64_t pf_share = pf_step * K2;
+  // Bytes of the next panel each pass fetches per step: all passes together
+  // cover it once (rounded up to whole lines per pass).
+  const int64_t pf_step = (kStepBytes + passes - 1) / passes;
+  const int64_t pf_share = pf_step * steps;
   // Where the prefetched panel goes. With one or two passes (decode batches
   // up to 16 rows) into L2 alone, where it waits for its pass without taking
   // L1 from the panel and the x rows in use (the server's profile had this
@@ -95,30 +131,36 @@ void gemm_impl(int64_t M, int64_t N, int64_t K, const bf16* x, const bf16* Wp, f
   const bool to_l2 = passes <= 2;
   // A tiny product (a LoRA-sized one) is not worth waking the team.
 #pragma omp parallel for schedule(static) if (M * N * K >= (int64_t(1) << 16))
-  for (int64_t p = 0; p < P; ++p) {
-    const bf16* panel = Wp + p * panel_elems;
+  for (int64_t p = 0; p < P_; ++p) {
+    const typename P::T* panel = Wp + p * panel_elems;
     const int valid = int(std::min(kPanelWidth, N - p * kPanelWidth));
     for (int64_t i = 0; i < passes; ++i) {
       const int64_t m0 = i * kRowsPerPass;
       const int mb = int(std::min<int64_t>(kRowsPerPass, M - m0));
-      const char* pf = p + 1 < P ? reinterpret_cast<const char*>(panel + panel_elems) + i * pf_share : nullptr;
-      kPasses[size_t(mb - 1)](x + m0 * K, K, panel, y + m0 * N + p * kPanelWidth, N, valid, accumulate, pf,
-                              pf_step, to_l2);
+      const char* pf = p + 1 < P_ ? reinterpret_cast<const char*>(panel + panel_elems) + i * pf_share : nullptr;
+      kPasses<P>[size_t(mb - 1)](x + m0 * K, K, panel, y + m0 * N + p * kPanelWidth, N, valid, accumulate, pf,
+                                 pf_step, to_l2);
     }
   }
 }
 #else
 // Portable fallback (a build without AVX-512): the same sums, one at a time.
-void gemm_impl(int64_t M, int64_t N, int64_t K, const bf16* x, const bf16* Wp, float* y, bool accumulate) {
-  const int64_t K2 = pairs(K);
+inline float widen(bf16 v) { return bf16_to_f32(v); }
+inline float widen(float v) { return v; }
+
+template <class P>
+void gemm_impl(int64_t M, int64_t N, int64_t K, const typename P::T* x, const typename P::T* Wp, float* y,
+               bool accumulate) {
+  constexpr int64_t per_step = kStepBytes / int64_t(sizeof(typename P::T)) / kPanelWidth;  // 2 (bf16) or 1 (f32)
+  const int64_t panel_elems = P::steps(K) * kPanelWidth * per_step;
 #pragma omp parallel for schedule(static)
   for (int64_t n = 0; n < N; ++n) {
-    const bf16* panel = Wp + (n / kPanelWidth) * K2 * kPanelWidth * 2;
+    const typename P::T* panel = Wp + (n / kPanelWidth) * panel_elems;
     const int64_t r = n % kPanelWidth;
     for (int64_t m = 0; m < M; ++m) {
       float s = 0.0f;
       for (int64_t k = 0; k < K; ++k)
-        s += bf16_to_f32(x[m * K + k]) * bf16_to_f32(panel[((k / 2) * kPanelWidth + r) * 2 + k % 2]);
+        s += widen(x[m * K + k]) * widen(panel[((k / per_step) * kPanelWidth + r) * per_step + k % per_step]);
       float& o = y[m * N + n];
       o = accumulate ? o + s : s;
     }
@@ -131,6 +173,8 @@ void gemm_impl(int64_t M, int64_t N, int64_t K, const bf16* x, const bf16* Wp, f
 int64_t panel_packed_size(int64_t N, int64_t K) {
   return (N + kPanelWidth - 1) / kPanelWidth * kPanelWidth * pairs(K) * 2;
 }
+
+int64_t panel_packed_size_f32(int64_t N, int64_t K) { return (N + kPanelWidth - 1) / kPanelWidth * kPanelWidth * K; }
 
 void pack_panels_bf16(const float* W, int64_t N, int64_t K, bf16* out) {
   SHOG_CHECK(N >= 0 && K >= 0, ErrorKind::invalid_argument, "pack_panels_bf16", "bad shape N={} K={}", N, K);
@@ -148,6 +192,26 @@ void pack_panels_bf16(const float* W, int64_t N, int64_t K, bf16* out) {
 
 bool panel_amx_available(int64_t K) { return cpu::amx_fits(K) && cpu::amx_usable(); }
 
+void pack_panels_f32(const float* W, int64_t N, int64_t K, float* out) {
+  SHOG_CHECK(N >= 0 && K >= 0, ErrorKind::invalid_argument, "pack_panels_f32", "bad shape N={} K={}", N, K);
+  const int64_t P = (N + kPanelWidth - 1) / kPanelWidth;
+#pragma omp parallel for schedule(static)
+  for (int64_t p = 0; p < P; ++p) {
+    float* panel = out + p * K * kPanelWidth;
+    for (int64_t r = 0; r < kPanelWidth; ++r) {
+      const int64_t n = p * kPanelWidth + r;
+      for (int64_t k = 0; k < K; ++k) panel[k * kPanelWidth + r] = n < N ? W[n * K + k] : 0.0f;
+    }
+  }
+}
+
+void panel_gemm_f32(int64_t M, int64_t N, int64_t K, const float* x, const float* Wp, float* y, bool accumulate) {
+  SHOG_CHECK(M >= 0 && N >= 0 && K >= 0, ErrorKind::invalid_argument, "panel_gemm_f32", "bad shape M={} N={} K={}", M,
+             N, K);
+  if (M == 0 || N == 0) return;
+  gemm_impl<F32Panel>(M, N, K, x, Wp, y, accumulate);
+}
+
 void panel_gemm_bf16(int64_t M, int64_t N, int64_t K, const bf16* x, const bf16* Wp, float* y, bool accumulate,
                      PanelKernel kernel) {
   SHOG_CHECK(M >= 0 && N >= 0 && K >= 0, ErrorKind::invalid_argument, "panel_gemm_bf16", "bad shape M={} N={} K={}",
@@ -159,7 +223,7 @@ void panel_gemm_bf16(int64_t M, int64_t N, int64_t K, const bf16* x, const bf16*
   if (amx)
     cpu::panel_gemm_amx(M, N, K, x, Wp, y, accumulate);
   else
-    gemm_impl(M, N, K, x, Wp, y, accumulate);
+    gemm_impl<Bf16Panel>(M, N, K, x, Wp, y, accumulate);
 }
 
 }  // namespace shog::ops
