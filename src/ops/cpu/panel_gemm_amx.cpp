@@ -18,8 +18,6 @@
 // A tile multiply does 16 x 16 x 32 products in one instruction: on the
 // machine in docs/benchmarks.md a 16-row decode step's projections were
 // compute-bound on VDPBF16PS, and with tiles they stream at memory speed.
-#pragma GCC push_options
-#pragma GCC target("amx-tile,amx-bf16")
 #include "ops/cpu/panel_gemm_amx.h"
 
 #include <immintrin.h>
@@ -33,6 +31,12 @@
 #include <string_view>
 
 #include "ops/panel_gemm.h"
+
+// Only the functions that touch tiles are compiled for AMX (GCC and clang
+// both take the attribute; clang refuses a file-wide `#pragma GCC target`),
+// so the rest of the file, OpenMP's outlined loop body included, runs on any
+// CPU, and none of them is called unless amx_usable().
+#define SHOG_AMX_TARGET __attribute__((target("amx-tile,amx-bf16")))
 
 namespace shog::ops::cpu {
 namespace {
@@ -52,7 +56,7 @@ static_assert(sizeof(TileConfig) == 64);
 
 // Tiles 0-2 (C) and 3 (A) have `mb` rows; 4-6 (B) are 16 pair-rows. All are
 // 64 bytes wide.
-void configure(int mb) {
+SHOG_AMX_TARGET void configure(int mb) {
   TileConfig c;
   for (int t = 0; t < 7; ++t) {
     c.colsb[t] = 64;
@@ -63,7 +67,7 @@ void configure(int mb) {
 
 // One block of mb <= 16 rows of x against one panel: y[m0.., 48 columns].
 // The C tiles are loaded from / stored to `c` with row stride `ldc` floats.
-inline void block(const bf16* x, int64_t K, const bf16* panel, float* c, int64_t ldc, bool accumulate) {
+SHOG_AMX_TARGET void block(const bf16* x, int64_t K, const bf16* panel, float* c, int64_t ldc, bool accumulate) {
   const int64_t ldc_bytes = ldc * int64_t(sizeof(float));
   if (accumulate) {
     _tile_loadd(0, c, ldc_bytes);
@@ -94,6 +98,10 @@ inline void block(const bf16* x, int64_t K, const bf16* panel, float* c, int64_t
   _tile_stored(1, c + 16, ldc_bytes);
   _tile_stored(2, c + 32, ldc_bytes);
 }
+
+// Gives the tile state back: a thread holding it saves and restores 8 KB
+// more at every context switch.
+SHOG_AMX_TARGET void release() { _tile_release(); }
 
 bool detect() {
   if (const char* e = std::getenv("SHOG_AMX"); e && std::string_view(e) == "0") return false;
@@ -141,11 +149,8 @@ void panel_gemm_amx(int64_t M, int64_t N, int64_t K, const bf16* x, const bf16* 
         for (int r = 0; r < mb; ++r) std::memcpy(yb + r * N, part + r * kPanelWidth, size_t(valid) * sizeof(float));
       }
     }
-    // Give the tile state back: a thread holding it saves and restores 8 KB
-    // more at every context switch.
-    if (configured) _tile_release();
+    if (configured) release();
   }
 }
 
 }  // namespace shog::ops::cpu
-#pragma GCC pop_options
