@@ -31,10 +31,12 @@ int64_t pairs(int64_t K) { return (K + 1) / 2; }
 struct Bf16Panel {
   using T = bf16;
   static int64_t steps(int64_t K) { return pairs(K); }
+  static int64_t full_steps(int64_t K) { return K / 2; }  // K odd: the last pair is half padding
 };
 struct F32Panel {
   using T = float;
   static int64_t steps(int64_t K) { return K; }
+  static int64_t full_steps(int64_t K) { return K; }
 };
 
 #if defined(__AVX512F__) && defined(__AVX512BW__)
@@ -42,37 +44,39 @@ constexpr int kVecs = int(kPanelWidth / 16);  // f32 lanes per vector: 16
 
 inline __mmask16 lanes(int valid) { return valid >= 16 ? __mmask16(0xFFFF) : valid <= 0 ? 0 : __mmask16((1u << valid) - 1); }
 
-// acc[v][m] (+)= x row m's step j . panel step j, vector v, in each element type.
-template <int MB>
-inline void madd_step(__m512 (&acc)[kVecs][kRowsPerPass], const bf16* x, int64_t K, const bf16* wp, int64_t j) {
-  __m512i w[kVecs];
-#pragma GCC unroll 4
-  for (int v = 0; v < kVecs; ++v) w[v] = _mm512_loadu_si512(wp + 32 * v);
-  const bool tail = 2 * j + 1 == K;  // K odd: the last pair has only its even element (W's odd one is padding, 0)
-#pragma GCC unroll 8
-  for (int m = 0; m < MB; ++m) {
-    __m512i xb;
-    if (!tail) {
-      xb = _mm512_set1_epi32(_mm_cvtsi128_si32(_mm_loadu_si32(x + m * K + 2 * j)));
-    } else {  // never read past the row
-      uint16_t e;
-      std::memcpy(&e, x + m * K + 2 * j, sizeof e);
-      xb = _mm512_set1_epi32(int32_t(e));
-    }
-#pragma GCC unroll 4
-    for (int v = 0; v < kVecs; ++v) acc[v][m] = cpu::bf16_pair_dot(acc[v][m], xb, w[v]);
-  }
+// One step of a panel in each element type: its three W vectors, x's value(s)
+// for the step broadcast, and the multiply-add of the two. In bf16 a step is a
+// column pair; Tail marks the last pair of an odd K, which has only its even
+// element (W's odd one is padding, 0), so x is read one element there, never
+// past the row.
+inline __m512i load_w(const bf16* wp, int v) { return _mm512_loadu_si512(wp + 32 * v); }
+inline __m512 load_w(const float* wp, int v) { return _mm512_loadu_ps(wp + 16 * v); }
+template <bool Tail>
+inline __m512i broadcast_x(const bf16* x, int64_t j) {
+  if constexpr (!Tail) return _mm512_set1_epi32(_mm_cvtsi128_si32(_mm_loadu_si32(x + 2 * j)));
+  uint16_t e;
+  std::memcpy(&e, x + 2 * j, sizeof e);
+  return _mm512_set1_epi32(int32_t(e));
 }
-template <int MB>
-inline void madd_step(__m512 (&acc)[kVecs][kRowsPerPass], const float* x, int64_t K, const float* wp, int64_t j) {
-  __m512 w[kVecs];
+template <bool Tail>
+inline __m512 broadcast_x(const float* x, int64_t j) { return _mm512_set1_ps(x[j]); }
+inline __m512 madd(__m512 acc, __m512i x, __m512i w) { return cpu::bf16_pair_dot(acc, x, w); }
+inline __m512 madd(__m512 acc, __m512 x, __m512 w) { return _mm512_fmadd_ps(x, w, acc); }
+
+// acc[v][m] (+)= x row m's step j . panel step j, vector v. Tail is a template
+// argument so that the main loop tests nothing per step: with a test there
+// GCC 12 ran short of registers for the 8 row pointers and spilled them in
+// the loop.
+template <int MB, bool Tail, class T>
+inline void madd_step(__m512 (&acc)[kVecs][kRowsPerPass], const T* x, int64_t K, const T* wp, int64_t j) {
+  decltype(load_w(wp, 0)) w[kVecs];
 #pragma GCC unroll 4
-  for (int v = 0; v < kVecs; ++v) w[v] = _mm512_loadu_ps(wp + 16 * v);
+  for (int v = 0; v < kVecs; ++v) w[v] = load_w(wp, v);
 #pragma GCC unroll 8
   for (int m = 0; m < MB; ++m) {
-    const __m512 xb = _mm512_set1_ps(x[m * K + j]);
+    const auto xb = broadcast_x<Tail>(x + m * K, j);
 #pragma GCC unroll 4
-    for (int v = 0; v < kVecs; ++v) acc[v][m] = _mm512_fmadd_ps(xb, w[v], acc[v][m]);
+    for (int v = 0; v < kVecs; ++v) acc[v][m] = madd(acc[v][m], xb, w[v]);
   }
 }
 
@@ -86,9 +90,9 @@ void pass(const typename P::T* x, int64_t K, const typename P::T* panel, float* 
   for (int v = 0; v < kVecs; ++v)
     for (int m = 0; m < MB; ++m)
       acc[v][m] = accumulate ? _mm512_maskz_loadu_ps(lanes(valid - 16 * v), y + m * ldy + 16 * v) : _mm512_setzero_ps();
-  const int64_t steps = P::steps(K);
+  const int64_t full = P::full_steps(K);
   constexpr int64_t kStepElems = kStepBytes / int64_t(sizeof(typename P::T));
-  for (int64_t j = 0; j < steps; ++j) {
+  for (int64_t j = 0; j < full; ++j) {
     if (prefetch) {
       const char* p = prefetch + j * pf_step;
       if (to_l2)
@@ -96,8 +100,10 @@ void pass(const typename P::T* x, int64_t K, const typename P::T* panel, float* 
       else
         for (int64_t b = 0; b < pf_step; b += 64) _mm_prefetch(p + b, _MM_HINT_T0);
     }
-    madd_step<MB>(acc, x, K, panel + j * kStepElems, j);
+    madd_step<MB, false>(acc, x, K, panel + j * kStepElems, j);
   }
+  if (full < P::steps(K))  // its share of the next panel's last step goes unfetched
+    madd_step<MB, true>(acc, x, K, panel + full * kStepElems, full);
   for (int v = 0; v < kVecs; ++v)
     for (int m = 0; m < MB; ++m) _mm512_mask_storeu_ps(y + m * ldy + 16 * v, lanes(valid - 16 * v), acc[v][m]);
 }

@@ -79,13 +79,8 @@ SHOG_AMX_TARGET void block(const bf16* x, int64_t K, const bf16* panel, float* c
     _tile_zero(2);
   }
   const int64_t ldx_bytes = K * int64_t(sizeof(bf16));
-  static const int64_t pfd = std::getenv("PFD") ? std::atoi(std::getenv("PFD")) : 0;
   for (int64_t k = 0; k < K; k += 32) {
     const bf16* b = panel + (k / 2) * kPanelWidth * 2;  // pair-row k/2
-    if (pfd) {
-      const char* q = reinterpret_cast<const char*>(b) + pfd * 16 * kPanelRowBytes;
-      for (int64_t o = 0; o < 16 * kPanelRowBytes; o += 64) _mm_prefetch(q + o, _MM_HINT_T0);
-    }
     _tile_loadd(3, x + k, ldx_bytes);
     _tile_loadd(4, b, kPanelRowBytes);
     _tile_loadd(5, b + 32, kPanelRowBytes);
