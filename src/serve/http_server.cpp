@@ -96,15 +96,16 @@ struct Generation {
     return true;
   }
 
-  // New text through the moderation filter: what the client may see now.
+  // New text through the moderation filter: what the client may see now, a
+  // piece per delta (a token's text, or what the filter released at once).
   // Sets content_filtered (and cancels generation) on a violation.
-  std::string release() {
-    std::string piece = std::move(p.text);
-    p.text.clear();
-    if (!filter) return piece;
-    std::string out;
+  std::vector<std::string> release() {
+    std::vector<std::string> pieces = std::move(p.pieces);
+    p.pieces.clear();
+    if (!filter) return pieces;
+    std::vector<std::string> out;
     auto apply = [&](OutputFilter::Step s) {
-      out += s.release;
+      if (!s.release.empty()) out.push_back(std::move(s.release));
       if (s.violation && !content_filtered) {
         content_filtered = true;
         ch->cancel();
@@ -114,7 +115,8 @@ struct Generation {
         if (v.action == ModerationVerdict::Action::refuse) replacement = v.replacement;
       }
     };
-    if (!piece.empty()) apply(filter->feed(piece));
+    for (const auto& piece : pieces)
+      if (!content_filtered) apply(filter->feed(piece));
     if (p.done && !content_filtered && !ch->error()) apply(filter->finish());
     return out;
   }
@@ -146,8 +148,11 @@ struct Generation {
     };
     if (chat) put(sse_event(chunk(nullptr, nullptr, true)));
     for (;;) {
-      std::string text = release();
-      if (!text.empty()) put(sse_event(chunk(&text, nullptr)));
+      // One event per piece, written at once: a reader that fell behind
+      // gets every token's delta in one write.
+      std::string events;
+      for (const auto& piece : release()) events += sse_event(chunk(&piece, nullptr));
+      if (!events.empty()) put(events);
       if (lost) break;
       if (ended()) {
         if (!content_filtered && ch->error()) {
@@ -536,7 +541,7 @@ struct HttpServer::Impl {
     if (!g->stream) {
       std::string text;
       for (;;) {
-        text += g->release();
+        for (const auto& piece : g->release()) text += piece;
         if (g->ended()) break;
         if (!g->next()) {
           g->account(true);

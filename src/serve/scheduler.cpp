@@ -15,10 +15,10 @@ RequestChannel::RequestChannel(std::string deployment) : deployment_(std::move(d
 
 bool RequestChannel::wait(Progress& p, std::chrono::milliseconds timeout) {
   std::unique_lock lk(mu_);
-  auto news = [&] { return !text_.empty() || tokens_ != p.tokens || done_ != p.done; };
+  auto news = [&] { return !pieces_.empty() || tokens_ != p.tokens || done_ != p.done; };
   if (!cv_.wait_for(lk, timeout, news)) return false;
-  p.text = std::move(text_);
-  text_.clear();
+  p.pieces = std::move(pieces_);
+  pieces_.clear();
   p.tokens = tokens_;
   p.done = done_;
   return true;
@@ -29,7 +29,7 @@ void RequestChannel::cancel() { cancel_->store(true); }
 void RequestChannel::push(std::string_view text) {
   {
     std::lock_guard lk(mu_);
-    text_.append(text);
+    if (!text.empty()) pieces_.emplace_back(text);  // a token that ends inside a character adds none
     tokens_++;
   }
   cv_.notify_all();

@@ -34,12 +34,15 @@ namespace shog::serve {
 class RequestChannel {
  public:
   struct Progress {
-    std::string text;         // final text since the last wait() (moved out)
+    // Final text since the last wait() (moved out), a piece per token that
+    // completed text, so that a stream can send one delta per token as the
+    // OpenAI API does, however late its reader comes.
+    std::vector<std::string> pieces;
     int64_t tokens = 0;       // tokens sampled so far (all of them)
     bool done = false;        // the result (or error) is in
   };
   // Waits until new text or the end arrives, or `timeout` passes; moves the
-  // new text into p.text. Returns whether anything arrived.
+  // new pieces into p.pieces. Returns whether anything arrived.
   bool wait(Progress& p, std::chrono::milliseconds timeout);
   // Cancels the request (idempotent; no effect once it is done).
   void cancel();
@@ -63,7 +66,7 @@ class RequestChannel {
   std::shared_ptr<std::atomic<bool>> cancel_ = std::make_shared<std::atomic<bool>>(false);
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::string text_;
+  std::vector<std::string> pieces_;
   int64_t tokens_ = 0;
   bool done_ = false;
   GenerationResult result_;

@@ -69,6 +69,12 @@ tiers = ["public", "partner", "research"]
 max_tokens = 48
 
 [[deployment]]
+name = "slow-reader"
+model = "tiny"
+moderation = "test-slow"
+tiers = ["partner"]
+
+[[deployment]]
 name = "kids-input"
 model = "tiny"
 moderation = "test-input"
@@ -269,6 +275,36 @@ TEST_F(Serve, ChatCompletionStreamingMatchesNonStreaming) {
   EXPECT_EQ(text, once["choices"][0]["message"]["content"]);
   EXPECT_EQ(usage["completion_tokens"], 12);
   EXPECT_EQ(usage["prompt_tokens"], once["usage"]["prompt_tokens"]);
+}
+
+// The stream's writer here is slower than the engine (each moderation feed
+// takes 20 ms), so tokens pile up between its reads: each must still go out
+// as its own delta, as the OpenAI API sends them, not as one merged delta.
+TEST_F(Serve, AStreamSendsADeltaPerTokenWhenItsWriterFallsBehind) {
+  json body = hello("slow-reader", 16);
+  body["seed"] = 5;
+  body["ignore_eos"] = true;
+  json once = json::parse(chat(body, P->partner).body);
+  const std::string whole = once["choices"][0]["message"]["content"];
+  body["stream"] = true;
+  HttpReply r = chat(body, P->partner);
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::string text;
+  int deltas = 0;
+  for (const auto& e : events(r.body)) {
+    if (e == "[DONE]") continue;
+    json c = json::parse(e);
+    if (c["choices"].empty() || !c["choices"][0]["delta"].contains("content")) continue;
+    const std::string piece = c["choices"][0]["delta"]["content"];
+    EXPECT_FALSE(piece.empty()) << "an empty delta: " << r.body;
+    text += piece;
+    deltas++;
+  }
+  EXPECT_EQ(text, whole);
+  // 16 tokens; one whose bytes end inside a UTF-8 character adds its text to
+  // the next one's delta, so a few fewer deltas than tokens is fine, a merged
+  // stream (1-2 deltas) is not.
+  EXPECT_GE(deltas, 8) << r.body;
 }
 
 TEST_F(Serve, Completions) {

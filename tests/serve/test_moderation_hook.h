@@ -1,6 +1,8 @@
-// A moderation hook for tests only, with two policies, "test" and
-// "test-input" (the same without the output rule), whose rules are trivial
-// so that tests can trigger each path on purpose:
+// A moderation hook for tests only, with three policies, "test",
+// "test-input" (the same without the output rule) and "test-slow" (the
+// input rules; output released whole, but each feed takes 20 ms, so that the
+// engine runs ahead of the stream's writer), whose rules are trivial so that
+// tests can trigger each path on purpose:
 //   input containing "forbidden"  -> refuse (replacement "[refused by test policy]")
 //   input containing "blockme"    -> block
 //   input containing "secret"     -> redact ("secret" -> "[redacted]")
@@ -8,8 +10,10 @@
 //   output: released as it comes until `cut_after` bytes have passed, then
 //           a violation (refuse, category "test-length") mid-stream.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <string>
+#include <thread>
 
 #include "moderation/moderation_hook.h"
 
@@ -19,7 +23,9 @@ class TestModerationHook : public ModerationHook {
  public:
   explicit TestModerationHook(size_t cut_after = 12) : cut_after_(cut_after) {}
 
-  bool has_policy(const std::string& p) const override { return p == "test" || p == "test-input"; }
+  bool has_policy(const std::string& p) const override {
+    return p == "test" || p == "test-input" || p == "test-slow";
+  }
 
   ModerationVerdict check_input(const ModerationContext&, std::string_view text) override {
     ModerationVerdict v;
@@ -42,8 +48,9 @@ class TestModerationHook : public ModerationHook {
 
   class Filter : public OutputFilter {
    public:
-    explicit Filter(size_t cut) : cut_(cut) {}
+    Filter(size_t cut, bool slow) : cut_(cut), slow_(slow) {}
     Step feed(std::string_view text) override {
+      if (slow_) std::this_thread::sleep_for(std::chrono::milliseconds(20));
       Step s;
       if (seen_ >= cut_) return s;
       const size_t take = std::min(text.size(), cut_ - seen_);
@@ -61,10 +68,11 @@ class TestModerationHook : public ModerationHook {
 
    private:
     size_t cut_, seen_ = 0;
+    bool slow_;
   };
 
   std::unique_ptr<OutputFilter> open_output(const ModerationContext& ctx) override {
-    return std::make_unique<Filter>(ctx.policy == "test" ? cut_after_ : SIZE_MAX);
+    return std::make_unique<Filter>(ctx.policy == "test" ? cut_after_ : SIZE_MAX, ctx.policy == "test-slow");
   }
 
  private:
