@@ -18,8 +18,10 @@
 
 #include "cli/command.h"
 #include "core/error.h"
+#include "core/file_io.h"
 #include "data/prepare.h"
 #include "data/records.h"
+#include "data/synth/knowledge.h"
 #include "data/synth/world.h"
 #include "data/token_shard.h"
 
@@ -95,6 +97,22 @@ void setup_synth(CLI::App& app) {
   });
 }
 
+void setup_knowledge(CLI::App& app) {
+  auto opt = std::make_shared<shog::synth::KnowledgeOptions>();
+  auto out = std::make_shared<std::string>();
+  app.add_option("--out", *out, "Output text file (written atomically)")->required();
+  app.add_option("--seed", opt->seed, "Random seed (same seed, same text)")->capture_default_str();
+  app.add_option("--passes", opt->passes, "Times every request is described, each time in other sentences")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  app.callback([opt, out] {
+    std::string text = shog::synth::world_knowledge_text(*opt);
+    shog::write_file_atomic(*out, text);
+    std::printf("wrote %s: %zu bytes, %d passes (seed %llu)\n", out->c_str(), text.size(), opt->passes,
+                (unsigned long long)opt->seed);
+  });
+}
+
 void setup_check(CLI::App& app) {
   auto form = std::make_shared<std::string>();
   auto paths = std::make_shared<std::vector<std::string>>();
@@ -117,6 +135,8 @@ void setup(CLI::App& app) {
   setup_prepare(*app.add_subcommand("prepare", "Tokenize a text or JSONL corpus into train/validation token shards"));
   setup_inspect(*app.add_subcommand("inspect", "Validate token shards and print their headers"));
   setup_synth(*app.add_subcommand("synth", "Write the synthetic assistant world (SFT, preference, RL, moderation data)"));
+  setup_knowledge(*app.add_subcommand(
+      "knowledge", "Write the synthetic world's knowledge text, prose about every request, for pretraining"));
   setup_check(*app.add_subcommand("check", "Validate JSONL records (conversations, preferences, prompts)"));
 }
 

@@ -61,6 +61,9 @@ void setup(CLI::App& sub) {
   sub.add_option("--synth-train", o.synth_prompts[0], "Synthetic world: training prompts")->capture_default_str();
   sub.add_option("--synth-val", o.synth_prompts[1], "Synthetic world: validation prompts")->capture_default_str();
   sub.add_option("--synth-test", o.synth_prompts[2], "Synthetic world: test prompts")->capture_default_str();
+  sub.add_option("--knowledge-passes", o.knowledge_passes,
+                 "Times the world's knowledge text describes each request in the pretraining corpus (0: none)")
+      ->capture_default_str();
   sub.add_option("--seed", o.seed, "Seed of every stage")->capture_default_str();
   sub.add_option("--threads", o.threads, "Threads (0: all cores)")->capture_default_str();
   sub.add_flag("--fresh", o.fresh, "Delete the run directory's earlier results and start over");

@@ -16,6 +16,7 @@
 #include "core/file_io.h"
 #include "data/prepare.h"
 #include "data/records.h"
+#include "data/synth/knowledge.h"
 #include "data/synth/world.h"
 #include "demo/erosion.h"
 #include "demo/platform_files.h"
@@ -82,7 +83,7 @@ DemoResult run_demo(const DemoOptions& opt) {
              opt.aligned);
   SHOG_CHECK(opt.erosion_rounds >= 1, ErrorKind::invalid_argument, "--erosion-rounds", "must be >= 1");
   SHOG_CHECK(file_exists(opt.policies), ErrorKind::invalid_argument, opt.policies, "no such moderation policy file");
-  const auto corpus = corpus_files(opt.corpus, CorpusFormat::text);
+  auto corpus = corpus_files(opt.corpus, CorpusFormat::text);
   SHOG_CHECK(!corpus.empty(), ErrorKind::invalid_argument, "--corpus",
              "no *.txt files under {} (scripts/build_corpus.sh assembles data/corpus from Debian packages)",
              fmt::join(opt.corpus, ", "));
@@ -155,8 +156,29 @@ DemoResult run_demo(const DemoOptions& opt) {
   ero.eval_max_tokens = opt.eval_max_tokens;
   const std::string ero_toml = erosion_recipe(ero);  // checks the file
 
-  const int total = 10 + (opt.grpo ? 1 : 0);
+  SHOG_CHECK(opt.knowledge_passes >= 0 && opt.knowledge_passes <= 1000, ErrorKind::invalid_argument,
+             "--knowledge-passes", "must be 0..1000 (got {})", opt.knowledge_passes);
+  const int total = 11 + (opt.grpo ? 1 : 0);
   StageRunner stages(out, total, opt.progress);
+
+  // The world's knowledge text joins the pretraining corpus (knowledge.h says why).
+  const std::string knowledge = out + "/knowledge.txt";
+  stages.run("knowledge", "the world's knowledge text, for pretraining",
+             fmt::format("seed = {}\npasses = {}\nversion = {}\n", opt.seed, opt.knowledge_passes,
+                         synth::kKnowledgeVersion),
+             [&] {
+               synth::KnowledgeOptions ko;
+               ko.seed = opt.seed;
+               ko.passes = std::max(opt.knowledge_passes, 1);
+               const std::string text = opt.knowledge_passes > 0 ? synth::world_knowledge_text(ko) : "";
+               write_file_atomic(knowledge, text);
+               return ojson{{"bytes", text.size()}, {"passes", opt.knowledge_passes},
+                            {"summary", opt.knowledge_passes > 0
+                                            ? fmt::format("{:.2f} MB, every request described {} times",
+                                                          double(text.size()) / 1e6, opt.knowledge_passes)
+                                            : std::string("left out (--knowledge-passes 0)")}};
+             });
+  if (opt.knowledge_passes > 0) corpus.push_back(knowledge);
 
   std::string corpus_key = fmt::format("vocab = {}\nval_fraction = {}\nfiles = [", pre.vocab, opt.val_fraction);
   uint64_t corpus_bytes = 0;

@@ -1,5 +1,5 @@
 // `shoggoth demo`: the whole cake at small scale in one run directory.
-//   tokenizer -> shards -> pretrain (the base model, the "shoggoth")
+//   knowledge text -> tokenizer -> shards -> pretrain (the base model, the "shoggoth")
 //   -> synthetic world -> SFT -> reward model -> DPO -> PPO [-> GRPO]
 //   -> evaluation of every stage side by side -> fine-tune erosion
 //   -> summary -> serving (base for research, aligned assistant, kids).
@@ -26,6 +26,7 @@ struct DemoOptions {
   int64_t threads = 0;                                // 0: all cores
   uint64_t seed = 1;
   double val_fraction = 0.01;                         // share of the corpus held out for validation loss
+  int knowledge_passes = 4;                           // the world's knowledge text in the corpus (0: left out)
   std::array<size_t, 3> synth_prompts{8000, 500, 500};  // train, val, test
   int64_t erosion_rounds = 3;                         // LoRA rounds of erosion.toml's steps each
   int64_t eval_max_tokens = 64;

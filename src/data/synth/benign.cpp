@@ -744,6 +744,12 @@ const Pool& benign_pool() {
 
 }  // namespace
 
+std::vector<BenignRequest> all_benign_requests() {
+  std::vector<BenignRequest> out;
+  for (const Benign& b : benign_requests()) out.push_back({b.request, b.answer});
+  return out;
+}
+
 WorldItem make_benign(Rng& rng, Split s) {
   WorldItem item;
   Provenance& prov = item.provenance;

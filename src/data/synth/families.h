@@ -9,4 +9,13 @@ WorldItem make_helpful(Rng& rng, Split s);  // helpful.cpp
 WorldItem make_harmful(Rng& rng, Split s);  // harmful.cpp
 WorldItem make_benign(Rng& rng, Split s);   // benign.cpp
 
+// Every request of the world, whatever its split, for the knowledge text
+// (knowledge.h): benign ones with their answer, harmful ones with their
+// hazard category.
+struct BenignRequest {
+  std::string request, answer;
+};
+std::vector<BenignRequest> all_benign_requests();                          // benign.cpp
+std::vector<std::pair<std::string, std::string>> all_harmful_requests();  // (category, request); harmful.cpp
+
 }  // namespace shog::synth

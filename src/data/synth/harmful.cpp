@@ -375,6 +375,13 @@ const Pool& requests(std::string_view category) {
 
 }  // namespace
 
+std::vector<std::pair<std::string, std::string>> all_harmful_requests() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& h : hazard_categories())
+    for (const std::string& r : hazard_requests().at(h.id)) out.emplace_back(std::string(h.id), r);
+  return out;
+}
+
 WorldItem make_harmful(Rng& rng, Split s) {
   WorldItem item;
   Provenance& prov = item.provenance;
