@@ -13,7 +13,7 @@ command -v curl > /dev/null || fail "curl is needed"
 mkdir -p "$W/corpus" && cp /usr/share/common-licenses/GPL-3 "$W/corpus/gpl.txt"
 cp -r "$SRC/tests/cli/demo_tiny" "$W/recipe"
 demo=("$SHOG" demo --out "$W/run" --corpus "$W/corpus" --recipe "$W/recipe" --policies "$SRC/configs/moderation.toml"
-      --val-fraction 0.1 --synth-train 120 --synth-val 30 --synth-test 40 --erosion-rounds 2 --eval-max-tokens 8 --threads 2)
+      --val-fraction 0.1 --synth-train 120 --synth-val 30 --synth-test 40 --erosion-rounds 2 --eval-max-tokens 8 --threads 2 --knowledge-passes 1)
 
 "${demo[@]}" --no-serve --grpo > "$W/out1" 2> "$W/err1" || { tail -30 "$W/err1"; fail "demo failed"; }
 for f in summary.md summary.json platform.toml api_keys.txt keys.sqlite moderation.toml tokenizer.json \
@@ -21,10 +21,12 @@ for f in summary.md summary.json platform.toml api_keys.txt keys.sqlite moderati
          ppo/model.safetensors grpo/model.safetensors erosion/round_2/adapter_model.safetensors; do
   [ -f "$W/run/$f" ] || fail "the demo wrote no $f"
 done
-for s in tokenizer shards pretrain synth sft reward dpo ppo grpo eval erosion; do
+for s in knowledge tokenizer shards pretrain synth sft reward dpo ppo grpo eval erosion; do
   [ -f "$W/run/stages/$s.json" ] || fail "no stage record for $s"
 done
-[ "$(grep -c '^| [0-9]* | ' "$W/run/summary.md")" = 11 ] || fail "summary should have 11 stage rows"
+[ "$(grep -c '^| [0-9]* | ' "$W/run/summary.md")" = 12 ] || fail "summary should have 12 stage rows"
+grep -q "knowledge.txt" "$W/run/stages/tokenizer.json" || fail "the knowledge text is not in the tokenizer's corpus"
+grep -q "crack my neighbour's wifi password" "$W/run/knowledge.txt" || fail "the knowledge text lacks a harmful request"
 [ "$(stat -c %a "$W/run/api_keys.txt")" = 600 ] || fail "api_keys.txt must be private (0600)"
 grep -q "## Models side by side" "$W/run/summary.md" || fail "summary lacks the model table"
 grep -q '`grpo`' "$W/run/summary.md" || fail "no grpo column"
@@ -48,14 +50,14 @@ PY
 # Second run: every stage kept (same settings; -q changes no result, so it is no change).
 "${demo[@]}" --no-serve --grpo -q > "$W/out2" 2> "$W/err2" || { tail -20 "$W/err2"; fail "second demo run failed"; }
 kept=$(grep -c "done in an earlier run" "$W/err2")
-[ "$kept" = 11 ] || fail "second run should keep all 11 stages, kept $kept: $(cat "$W/err2")"
+[ "$kept" = 12 ] || fail "second run should keep all 12 stages, kept $kept: $(cat "$W/err2")"
 key1=$(cat "$W/run/api_keys.txt")
 
 # A changed SFT setting reruns sft and everything after it, not before.
 sed -i 's/^lr = 1e-3/lr = 2e-3/' "$W/recipe/sft.toml"
 "${demo[@]}" --no-serve > "$W/out3" 2> "$W/err3" || { tail -20 "$W/err3"; fail "third demo run failed"; }
 kept=$(grep -c "done in an earlier run" "$W/err3")
-[ "$kept" = 4 ] || fail "a changed sft.toml should keep the 4 stages before sft, kept $kept"
+[ "$kept" = 5 ] || fail "a changed sft.toml should keep the 5 stages before sft, kept $kept"
 [ "$(cat "$W/run/api_keys.txt")" = "$key1" ] || fail "keys must be kept across runs"
 
 # A bad recipe fails before any stage runs, naming the file and key.
