@@ -167,16 +167,14 @@ DemoResult run_demo(const DemoOptions& opt) {
              fmt::format("seed = {}\npasses = {}\nversion = {}\n", opt.seed, opt.knowledge_passes,
                          synth::kKnowledgeVersion),
              [&] {
-               synth::KnowledgeOptions ko;
-               ko.seed = opt.seed;
-               ko.passes = std::max(opt.knowledge_passes, 1);
-               const std::string text = opt.knowledge_passes > 0 ? synth::world_knowledge_text(ko) : "";
+               std::string text, summary = "left out (--knowledge-passes 0)";
+               if (opt.knowledge_passes > 0) {
+                 text = synth::world_knowledge_text({.seed = opt.seed, .passes = opt.knowledge_passes});
+                 summary = fmt::format("{:.2f} MB, every request described {} times", double(text.size()) / 1e6,
+                                       opt.knowledge_passes);
+               }
                write_file_atomic(knowledge, text);
-               return ojson{{"bytes", text.size()}, {"passes", opt.knowledge_passes},
-                            {"summary", opt.knowledge_passes > 0
-                                            ? fmt::format("{:.2f} MB, every request described {} times",
-                                                          double(text.size()) / 1e6, opt.knowledge_passes)
-                                            : std::string("left out (--knowledge-passes 0)")}};
+               return ojson{{"bytes", text.size()}, {"passes", opt.knowledge_passes}, {"summary", summary}};
              });
   if (opt.knowledge_passes > 0) corpus.push_back(knowledge);
 
