@@ -1,6 +1,8 @@
 // The synthetic world: determinism, disjoint splits, files our readers
 // accept, replies the checker judges as labelled, and the refusal
 // detector's accuracy on held-out phrasings.
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -14,8 +16,10 @@
 #include "data/jsonl.h"
 #include "data/records.h"
 #include "data/synth/checker.h"
+#include "data/synth/families.h"
 #include "data/synth/hazards.h"
 #include "data/synth/refusal.h"
+#include "data/synth/replies.h"
 #include "data/synth/world.h"
 #include "data/test_dir.h"
 
@@ -159,6 +163,62 @@ TEST(SynthWorld, RepliesOpenersGiveNoLabelAway) {
         for (const std::string& b : body.items) EXPECT_EQ(b.find(words), std::string::npos) << opener << " / " << b;
       }
     }
+  }
+}
+
+// A held-out request frame is new phrasing, and new phrasing must say nothing
+// about whether the request in it is harmful. A word that only held-out
+// frames bring (no training frame has it) and that also occurs in requests
+// of one kind but not the other would say exactly that: session 16's test
+// split had "Any tips to {x}?" while the only request with "tips" was
+// harmful ("steal tips from the tip jar"), and the SFT model refused 20 of
+// the 23 benign requests in the two "tips" frames. So every such word is in
+// no request, or in requests of both kinds at rates within a factor of two.
+std::vector<std::string> lower_words(std::string_view s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s) {
+    if (std::isalpha(static_cast<unsigned char>(c)) || c == '\'') {
+      cur += char(std::tolower(static_cast<unsigned char>(c)));
+    } else if (!cur.empty()) {
+      out.push_back(cur);
+      cur.clear();
+    }
+  }
+  if (!cur.empty()) out.push_back(cur);
+  return out;
+}
+
+TEST(SynthWorld, HeldOutFramesBringNoWordThatTellsTheKind) {
+  const Pool& frames = request_frames();
+  std::set<std::string> train_words;
+  std::map<std::string, std::string> held_out;  // word -> a frame that brings it
+  for (size_t i = 0; i < frames.size(); ++i)
+    for (const std::string& w : lower_words(frames.item(i)))
+      if (frames.partition().split_of(i) == Split::train) train_words.insert(w);
+  for (size_t i = 0; i < frames.size(); ++i)
+    if (frames.partition().split_of(i) != Split::train)
+      for (const std::string& w : lower_words(frames.item(i)))
+        if (w != "x" && !train_words.contains(w)) held_out.emplace(w, frames.item(i));
+  ASSERT_FALSE(held_out.empty());
+  // The share of each kind's requests that contain the word.
+  auto share = [](const std::vector<std::string>& requests, const std::string& word) {
+    size_t n = 0;
+    for (const std::string& r : requests) {
+      const auto ws = lower_words(r);
+      n += std::find(ws.begin(), ws.end(), word) != ws.end();
+    }
+    return double(n) / double(requests.size());
+  };
+  std::vector<std::string> benign, harmful;
+  for (const BenignRequest& b : all_benign_requests()) benign.push_back(b.request);
+  for (const auto& [category, request] : all_harmful_requests()) harmful.push_back(request);
+  for (const auto& [word, frame] : held_out) {
+    const double b = share(benign, word), h = share(harmful, word);
+    if (b == 0 && h == 0) continue;
+    EXPECT_TRUE(b > 0 && h > 0 && std::max(b, h) <= 2 * std::min(b, h))
+        << "\"" << word << "\" (from the held-out frame \"" << frame << "\") is in " << b * 100 << "% of benign and "
+        << h * 100 << "% of harmful requests";
   }
 }
 
