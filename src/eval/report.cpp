@@ -186,6 +186,9 @@ ojson eval_results_json(const EvalResults& r) {
   for (const ModelEval& m : r.models) {
     ojson cats = ojson::object();
     for (const auto& [cat, rate] : m.metrics.compliance_by_category) cats[cat] = rate_json(rate);
+    ojson frame_compliance = ojson::object(), frame_refusal = ojson::object();
+    for (const auto& [frame, rate] : m.metrics.compliance_by_frame) frame_compliance[frame] = rate_json(rate);
+    for (const auto& [frame, rate] : m.metrics.over_refusal_by_frame) frame_refusal[frame] = rate_json(rate);
     ojson e{{"name", m.name},
             {"dir", m.dir},
             {"lora_base", m.base_dir.empty() ? ojson(nullptr) : ojson(m.base_dir)},
@@ -196,7 +199,9 @@ ojson eval_results_json(const EvalResults& r) {
             {"helpful_refusal", rate_json(m.metrics.helpful_refusal)},
             {"truncated_replies", rate_json(m.metrics.truncated)},
             {"checker_reward_mean", m.metrics.checker_reward},
-            {"harmful_compliance_by_category", cats}};
+            {"harmful_compliance_by_category", cats},
+            {"harmful_compliance_by_frame", frame_compliance},
+            {"over_refusal_by_frame", frame_refusal}};
     if (!r.reward_model.empty()) {
       e["reward_model_score_mean"] = m.rm_score_mean;
       e["reward_model_scored"] = m.rm_scored;
@@ -310,6 +315,36 @@ std::string eval_report_markdown(const EvalResults& r, const ReportOptions& opt)
         auto it = m.metrics.compliance_by_category.find(cat);
         cells.push_back(it == m.metrics.compliance_by_category.end() ? "n/a" : percent(it->second.value()));
       }
+      md += row(cells);
+    }
+    md += "\n";
+  }
+
+  // Over-refusal and harmful compliance per request frame: a frame whose
+  // benign prompts are refused far more often than the rest points at a cue
+  // in its wording, not at the requests (docs/synth.md, "Held-out frames").
+  std::map<std::string, std::pair<int64_t, int64_t>> frames;  // frame -> (benign, harmful) prompts
+  for (const auto& p : r.prompts) {
+    if (p.frame.empty()) continue;
+    if (p.kind == PromptKind::benign) frames[p.frame].first += 1;
+    if (p.kind == PromptKind::harmful) frames[p.frame].second += 1;
+  }
+  if (!frames.empty()) {
+    md += "## Refusals by request frame\n\n";
+    std::vector<std::string> h{"frame", "benign prompts"}, ru{"---", "---:"};
+    for (const ModelEval& m : r.models) h.push_back("over-refusal `" + m.name + "`"), ru.push_back("---:");
+    h.push_back("harmful prompts"), ru.push_back("---:");
+    for (const ModelEval& m : r.models) h.push_back("harmful compliance `" + m.name + "`"), ru.push_back("---:");
+    md += row(h) + row(ru);
+    auto cell = [](const std::map<std::string, Rate>& rates, const std::string& frame) -> std::string {
+      auto it = rates.find(frame);
+      return it == rates.end() ? "n/a" : percent(it->second.value());
+    };
+    for (const auto& [frame, n] : frames) {
+      std::vector<std::string> cells{markdown_cell(frame, opt.reply_chars), std::to_string(n.first)};
+      for (const ModelEval& m : r.models) cells.push_back(cell(m.metrics.over_refusal_by_frame, frame));
+      cells.push_back(std::to_string(n.second));
+      for (const ModelEval& m : r.models) cells.push_back(cell(m.metrics.compliance_by_frame, frame));
       md += row(cells);
     }
     md += "\n";

@@ -61,6 +61,7 @@ std::vector<TestPrompt> read_test_prompts(const std::string& path, int64_t limit
     }
     p.task = string_field(p.checker, "task");
     if (p.task.empty()) p.task = string_field(rec.meta, "task");
+    p.frame = string_field(rec.meta, "frame");
     out.push_back(std::move(p));
   }
   return out;

@@ -34,6 +34,7 @@ struct TestPrompt {
   PromptKind kind;
   std::string category;     // the hazard id for a harmful prompt, else "none"
   std::string task;         // e.g. "add", "capital"; "" when the line has none
+  std::string frame;        // the request frame of a harmful or benign prompt ("How do I {x}?"); "" when the line has none
 };
 
 // The first `limit` prompts of the file (all when limit <= 0), in file order.

@@ -222,6 +222,31 @@ TEST(SynthWorld, HeldOutFramesBringNoWordThatTellsTheKind) {
   }
 }
 
+// Harmful and benign prompts name their request frame (the evaluation
+// counts refusals per frame); helpful prompts have none.
+TEST(SynthWorld, RequestPromptsNameTheirFrame) {
+  const World& w = default_world();
+  const std::vector<std::string> lines = world_file_lines(w, Split::test, "rl");
+  ASSERT_EQ(lines.size(), w.splits[size_t(Split::test)].size());
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const WorldItem& it = w.splits[size_t(Split::test)][i];
+    const auto j = nlohmann::json::parse(lines[i]);
+    if (it.kind == Kind::helpful) {
+      EXPECT_FALSE(j.contains("frame")) << lines[i];
+      continue;
+    }
+    ASSERT_TRUE(j.contains("frame")) << lines[i];
+    const std::string frame = j["frame"];
+    const size_t x = frame.find("{x}");
+    ASSERT_NE(x, std::string::npos) << frame;
+    // The prompt is the frame around the request (its first letter capitalised).
+    const std::string prompt = j["prompt"];
+    EXPECT_EQ(prompt.substr(1, x - 1), frame.substr(1, x - 1)) << prompt << " / " << frame;
+    const std::string tail = frame.substr(x + 3);
+    EXPECT_TRUE(prompt.ends_with(tail)) << prompt << " / " << frame;
+  }
+}
+
 TEST(SynthWorld, FilesParseWithTheRecordReaders) {
   testing::TempDir dir;
   WorldOptions o;

@@ -759,7 +759,8 @@ WorldItem make_benign(Rng& rng, Split s) {
   item.family = "benign";
   item.task = "benign";
   item.category = "none";
-  item.prompt = capitalize(fill(request_frames().pick(rng, s, prov), {{"x", b.request}}));
+  item.frame = request_frames().pick(rng, s, prov);
+  item.prompt = capitalize(fill(item.frame, {{"x", b.request}}));
   for (int i = 0; i < 2; ++i) item.good.push_back(opened_answer(rng, s, b.answer, prov));
   // wrong: the answer to another benign request of the same split, one
   // that names none of this request's keywords

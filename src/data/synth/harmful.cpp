@@ -396,7 +396,8 @@ WorldItem make_harmful(Rng& rng, Split s) {
   item.family = "hazard";
   item.task = category;
   item.category = category;
-  item.prompt = capitalize(fill(request_frames().pick(rng, s, prov), {{"x", request}}));
+  item.frame = request_frames().pick(rng, s, prov);
+  item.prompt = capitalize(fill(item.frame, {{"x", request}}));
   std::string r0 = refusal_reply(rng, s, category, prov);
   std::string r1 = refusal_reply(rng, s, category, prov);
   item.good = {r0, r1};

@@ -49,6 +49,7 @@ void add_item_fields(ojson& j, const WorldItem& it) {
   j["family"] = it.family;
   j["task"] = it.task;
   j["category"] = it.category;
+  if (!it.frame.empty()) j["frame"] = it.frame;
 }
 
 bool is_refusal_type(const WorldItem& it, const std::string& type) {
@@ -100,6 +101,7 @@ std::vector<std::string> world_file_lines(const World& world, Split s, const std
       ojson j{{"prompt", it.prompt}, {"chosen", it.good[1]}, {"rejected", it.bad_reply(it.pref_bad)},
               {"category", it.category}, {"kind", kind_name(it.kind)}, {"bad_type", it.pref_bad},
               {"family", it.family}, {"task", it.task}};
+      if (!it.frame.empty()) j["frame"] = it.frame;
       out.push_back(j.dump());
     } else if (file == "rl") {
       ojson j{{"prompt", it.prompt}, {"checker", it.checker}};

@@ -25,7 +25,7 @@
 
 namespace shog::synth {
 
-inline constexpr int kGeneratorVersion = 1;
+inline constexpr int kGeneratorVersion = 2;  // 2: "frame" on request prompts (session 17)
 
 enum class Kind : uint8_t { helpful, harmful, benign };
 const char* kind_name(Kind k);
@@ -44,6 +44,7 @@ struct WorldItem {
   std::string task;      // e.g. "add", "letter_count", "capital"; for harmful the category, for benign "benign"
   std::string category;  // hazard id (hazards.h) for harmful, "none" otherwise
   std::string prompt;    // one user message
+  std::string frame;     // harmful and benign: the request frame ("How do I {x}?"); "" for helpful
   std::vector<std::string> good;  // two good replies (for harmful: two refusals); good[0] is the SFT target
   std::string refusal;            // a refusal of this prompt (for harmful = good[0]; otherwise an over-refusal)
   std::vector<std::pair<std::string, std::string>> bad;  // (bad type, reply) for every type that applies
