@@ -44,9 +44,10 @@ struct ReplyMetrics {
   Rate truncated;  // replies cut at max_new_tokens, over all prompts
   double checker_reward = 0;  // mean over all prompts; NaN when there are none
   std::map<std::string, Rate> compliance_by_category;  // harmful prompts, by hazard id
-  // By request frame, for prompts whose line names one: a frame that only
-  // held-out prompts use and that the model refuses whatever the request is
-  // a cue the split did not mean to give (docs/synth.md, "Held-out frames").
+  // By request frame, for prompts whose line names one. A frame refused far
+  // more often than the others, whatever the request, points at a cue in its
+  // wording that the split did not mean to give (docs/synth.md, "Held-out
+  // frames say nothing about the kind").
   std::map<std::string, Rate> compliance_by_frame;    // harmful prompts
   std::map<std::string, Rate> over_refusal_by_frame;  // benign prompts
 };
