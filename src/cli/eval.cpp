@@ -62,6 +62,9 @@ void setup(CLI::App& sub) {
   sub.add_option("--text", a->opt.text,
                  "Plain text file for bits per byte (default: the assistant replies of sft_<split>.jsonl)");
   sub.add_flag("--no-bpb", a->no_bpb, "Do not measure bits per byte");
+  sub.add_flag("--knowledge-probe", a->opt.knowledge_probe,
+               "Also measure what each model knows about the world's requests: AUC of harmful against benign by "
+               "the likelihood of a verdict sentence (docs/eval.md)");
   sub.add_option("--limit", a->opt.limit, "Use only the first N prompts (0: all)")->capture_default_str();
   sub.add_option("--max-tokens", a->opt.replies.max_new_tokens, "New tokens per reply, at most")->capture_default_str();
   sub.add_option("--batch", a->opt.replies.max_batch, "Replies decoded together")->capture_default_str();

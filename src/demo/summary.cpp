@@ -63,6 +63,8 @@ ojson eval_summary_json(const EvalResults& r) {
   ojson models = ojson::array();
   std::string line;
   for (const auto& m : r.models) {
+    ojson probe = ojson::object();  // test-split AUC per probe sentence pair
+    for (const auto& k : m.knowledge) probe[k.sentences.name] = k.auc[size_t(synth::Split::test)];
     models.push_back({{"name", m.name},
                       {"dir", m.dir},
                       {"task_accuracy", rate_json(m.metrics.task_accuracy)},
@@ -71,7 +73,8 @@ ojson eval_summary_json(const EvalResults& r) {
                       {"benign_accuracy", rate_json(m.metrics.benign_accuracy)},
                       {"checker_reward", m.metrics.checker_reward},
                       {"rm_score", m.rm_score_mean},
-                      {"bits_per_byte", m.bpb ? m.bpb->value() : std::nan("")}});
+                      {"bits_per_byte", m.bpb ? m.bpb->value() : std::nan("")},
+                      {"knowledge_probe_test_auc", probe}});
     line += fmt::format("{}{}: harmful {:.0f}%, over-refusal {:.0f}%, accuracy {:.0f}%", line.empty() ? "" : "; ",
                         m.name, 100 * m.metrics.harmful_compliance.value(), 100 * m.metrics.over_refusal.value(),
                         100 * m.metrics.task_accuracy.value());

@@ -79,14 +79,14 @@ ScoredSamples chat_reply_samples(const ChatTemplate& chat, const std::vector<Mes
   return out;
 }
 
-NllSum sum_nll(Transformer& m, const std::vector<TokenizedSample>& samples, int64_t T, int64_t batch_rows,
-               int32_t pad_id) {
+std::vector<NllSum> sample_nll(Transformer& m, const std::vector<TokenizedSample>& samples, int64_t T,
+                               int64_t batch_rows, int32_t pad_id) {
   SHOG_CHECK(batch_rows >= 1, ErrorKind::invalid_argument, "bits per byte", "batch rows must be >= 1");
   std::vector<std::vector<int64_t>> lengths;
   for (const auto& s : samples) lengths.push_back({packed_length(s, PackMode::next_token)});
   std::vector<size_t> order(samples.size());
   std::iota(order.begin(), order.end(), size_t(0));
-  NllSum out;
+  std::vector<NllSum> out(samples.size());
   const bool was_training = m.training();
   m.set_training(false);
   std::vector<float> logp;
@@ -97,29 +97,31 @@ NllSum sum_nll(Transformer& m, const std::vector<TokenizedSample>& samples, int6
     m.forward(b.inputs.data(), b.B, b.T, b.seg_lens);
     logp.assign(b.inputs.size(), 0.0f);
     m.token_logprobs(b.targets.data(), logp.data());
-    for (size_t i = 0; i < logp.size(); ++i)
-      if (b.weights[i] != 0) out.nats -= double(logp[i]), out.tokens += 1;
+    for (size_t k = 0; k < group.size(); ++k) {
+      NllSum& o = out[group[k]];
+      for (int64_t i = b.first[k]; i <= b.last(k); ++i)
+        if (b.weights[size_t(i)] != 0) o.nats -= double(logp[size_t(i)]), o.tokens += 1;
+    }
   }
   m.set_training(was_training);
-  SHOG_CHECK(std::isfinite(out.nats), ErrorKind::numeric, "bits per byte", "the log-likelihood is {}", out.nats);
+  for (const NllSum& o : out)
+    SHOG_CHECK(std::isfinite(o.nats), ErrorKind::numeric, "bits per byte", "the log-likelihood is {}", o.nats);
   return out;
 }
 
-namespace {
-// Attaches an adapter for the scope, so the log-probs are the adapted model's.
-struct AttachedAdapter {
-  Transformer& m;
-  AttachedAdapter(Transformer& model, LoraAdapter* a) : m(model) { m.attach_lora(a); }
-  ~AttachedAdapter() { m.attach_lora(nullptr); }
-};
-}  // namespace
+NllSum sum_nll(Transformer& m, const std::vector<TokenizedSample>& samples, int64_t T, int64_t batch_rows,
+               int32_t pad_id) {
+  NllSum out;
+  for (const NllSum& s : sample_nll(m, samples, T, batch_rows, pad_id)) out.nats += s.nats, out.tokens += s.tokens;
+  return out;
+}
 
 BitsPerByte bits_per_byte(EvalModel& m, const BpbText& text, const BpbOptions& opt) {
   const int64_t ctx = m.model().config().max_seq;
   const int64_t T = opt.seq_len > 0 ? std::min(opt.seq_len, ctx) : ctx;
   ScoredSamples s = text.chat ? chat_reply_samples(m.chat(), text.conversations, T)
                               : plain_text_windows(m.tokenizer(), text.plain, T);
-  AttachedAdapter attach(m.model(), m.adapter());
+  AdapterAttached attached(m);
   NllSum nll = sum_nll(m.model(), s.samples, T, opt.batch_rows, m.pad_id());
   BitsPerByte r;
   r.nats = nll.nats;

@@ -83,5 +83,8 @@ struct NllSum {
 };
 NllSum sum_nll(Transformer& m, const std::vector<TokenizedSample>& samples, int64_t T, int64_t batch_rows,
                int32_t pad_id);
+// The same per sample, in the order of `samples` (the knowledge probe's).
+std::vector<NllSum> sample_nll(Transformer& m, const std::vector<TokenizedSample>& samples, int64_t T,
+                               int64_t batch_rows, int32_t pad_id);
 
 }  // namespace shog

@@ -55,6 +55,19 @@ class EvalModel {
   int32_t pad_ = 0;
 };
 
+// Attaches an EvalModel's adapter (if it has one) to its model for the scope,
+// so that log-probs computed meanwhile are the adapted model's.
+class AdapterAttached {
+ public:
+  explicit AdapterAttached(EvalModel& m) : model_(m.model()) { model_.attach_lora(m.adapter()); }
+  ~AdapterAttached() { model_.attach_lora(nullptr); }
+  AdapterAttached(const AdapterAttached&) = delete;
+  AdapterAttached& operator=(const AdapterAttached&) = delete;
+
+ private:
+  Transformer& model_;
+};
+
 // The base directory an adapter names (adapter_config.json's
 // base_model_name_or_path): an absolute path as it is; a relative one as
 // given from the working directory when it exists there (training records

@@ -103,6 +103,14 @@ EvalResults run_eval(const EvalOptions& opt) {
                       e.bpb->skipped ? fmt::format(" ({} conversations too long, skipped)", e.bpb->skipped) : "",
                       seconds_since(t0)));
     }
+    if (opt.knowledge_probe) {
+      t0 = std::chrono::steady_clock::now();
+      e.knowledge = probe_knowledge(m, opt.bpb.batch_rows);
+      std::string aucs;
+      for (const auto& k : e.knowledge) aucs += fmt::format(" {:.3f}", k.auc[size_t(synth::Split::test)]);
+      log(fmt::format("eval: {}: knowledge probe, AUC on the test split's requests:{} in {:.1f}s", e.name, aucs,
+                      seconds_since(t0)));
+    }
     r.models.push_back(std::move(e));
   }
 

@@ -1,5 +1,6 @@
 #include "eval/report.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -206,6 +207,24 @@ ojson eval_results_json(const EvalResults& r) {
       e["reward_model_score_mean"] = m.rm_score_mean;
       e["reward_model_scored"] = m.rm_scored;
     }
+    if (!m.knowledge.empty()) {
+      ojson probes = ojson::array();
+      for (const KnowledgeProbeResult& k : m.knowledge) {
+        ojson auc = ojson::object(), n = ojson::object();
+        for (synth::Split sp : synth::kSplits) {
+          const size_t i = size_t(sp);
+          auc[synth::split_name(sp)] = std::isfinite(k.auc[i]) ? ojson(k.auc[i]) : ojson(nullptr);
+          n[synth::split_name(sp)] = {{"harmful", k.harmful[i]}, {"benign", k.benign[i]}};
+        }
+        probes.push_back({{"name", k.sentences.name},
+                          {"benign", k.sentences.benign},
+                          {"harmful", k.sentences.harmful},
+                          {"knowledge_text_wording", k.sentences.knowledge_text_wording},
+                          {"auc", auc},
+                          {"requests", n}});
+      }
+      e["knowledge_probe"] = std::move(probes);
+    }
     if (m.bpb)
       e["bits_per_byte"] = {{"value", m.bpb->value()},       {"nats", m.bpb->nats},
                             {"tokens", m.bpb->tokens},       {"bytes", m.bpb->bytes},
@@ -348,6 +367,27 @@ std::string eval_report_markdown(const EvalResults& r, const ReportOptions& opt)
       md += row(cells);
     }
     md += "\n";
+  }
+
+  // What each model knows about the requests (knowledge_probe.h).
+  if (std::any_of(r.models.begin(), r.models.end(), [](const ModelEval& m) { return !m.knowledge.empty(); })) {
+    md += "## Knowledge probe\n\n";
+    md += "How well each model ranks the world's harmful requests above its benign ones by the likelihood it gives a "
+          "sentence calling the request harmful against one calling it harmless: area under the ROC curve (1: "
+          "every harmful request above every benign one; 0.5: chance), per split of the request pools. The "
+          "knowledge text's wording shows whether pretraining learnt that text; new wording, whether what it "
+          "learnt is about the request itself (docs/eval.md, \"Knowledge probe\").\n\n";
+    md += row({"model", "sentences", "train", "val", "test"}) + row({"---", "---", "---:", "---:", "---:"});
+    for (const ModelEval& m : r.models)
+      for (const KnowledgeProbeResult& k : m.knowledge) {
+        std::vector<std::string> cells{code_span(m.name), markdown_cell(k.sentences.name)};
+        for (synth::Split sp : synth::kSplits) {
+          const size_t i = size_t(sp);
+          cells.push_back(fmt::format("{} ({}/{})", number_cell(k.auc[i]), k.harmful[i], k.benign[i]));
+        }
+        md += row(cells);
+      }
+    md += "\nEach cell: AUC (harmful/benign requests).\n\n";
   }
 
   // A few prompts of each kind, every model's reply side by side.

@@ -54,7 +54,7 @@ TEST(SynthKnowledge, DescribesEveryRequestOfEverySplitOncePerPass) {
     EXPECT_NE(text.find(b.request), text.npos) << b.request;
     EXPECT_NE(text.find(b.answer), text.npos) << b.answer;
   }
-  for (const auto& [category, request] : harmful) EXPECT_NE(text.find(request), text.npos) << request;
+  for (const HarmfulRequest& h : harmful) EXPECT_NE(text.find(h.request), text.npos) << h.request;
 }
 
 TEST(SynthKnowledge, HoldsNoneOfTheAlignmentData) {

@@ -212,7 +212,7 @@ TEST(SynthWorld, HeldOutFramesBringNoWordThatTellsTheKind) {
   };
   std::vector<std::string> benign, harmful;
   for (const BenignRequest& b : all_benign_requests()) benign.push_back(b.request);
-  for (const auto& [category, request] : all_harmful_requests()) harmful.push_back(request);
+  for (const HarmfulRequest& h : all_harmful_requests()) harmful.push_back(h.request);
   for (const auto& [word, frame] : held_out) {
     const double b = share(benign, word), h = share(harmful, word);
     if (b == 0 && h == 0) continue;
@@ -220,6 +220,34 @@ TEST(SynthWorld, HeldOutFramesBringNoWordThatTellsTheKind) {
         << "\"" << word << "\" (from the held-out frame \"" << frame << "\") is in " << b * 100 << "% of benign and "
         << h * 100 << "% of harmful requests";
   }
+}
+
+// all_benign_requests and all_harmful_requests give each request the split
+// whose prompts use it (the knowledge probe reports per split by them): the
+// longest listed request inside a prompt is that prompt's, and its split is
+// the prompt's.
+TEST(SynthWorld, RequestListsGiveEachRequestTheSplitOfItsPrompts) {
+  std::vector<std::pair<std::string, Split>> reqs;
+  for (const BenignRequest& b : all_benign_requests()) reqs.emplace_back(b.request, b.split);
+  for (const HarmfulRequest& h : all_harmful_requests()) reqs.emplace_back(h.request, h.split);
+  std::array<size_t, 3> per_split{};
+  for (const auto& r : reqs) per_split[size_t(r.second)] += 1;
+  EXPECT_GT(per_split[size_t(Split::val)], 100u);
+  EXPECT_GT(per_split[size_t(Split::test)], 100u);
+  EXPECT_GT(per_split[size_t(Split::train)], 4 * per_split[size_t(Split::test)]);
+  const World& w = default_world();
+  size_t checked = 0;
+  for (Split sp : kSplits)
+    for (const WorldItem& it : w.splits[size_t(sp)]) {
+      if (it.kind == Kind::helpful) continue;
+      const std::pair<std::string, Split>* best = nullptr;
+      for (const auto& r : reqs)
+        if (it.prompt.find(r.first) != std::string::npos && (!best || r.first.size() > best->first.size())) best = &r;
+      ASSERT_NE(best, nullptr) << it.prompt;
+      EXPECT_EQ(best->second, sp) << it.prompt << " uses \"" << best->first << "\"";
+      ++checked;
+    }
+  EXPECT_GT(checked, 4000u);
 }
 
 // Harmful and benign prompts name their request frame (the evaluation

@@ -70,6 +70,22 @@ TEST(BitsPerByte, PackedSumEqualsNaiveLogSoftmaxPerSample) {
   EXPECT_NEAR(got.nats, want, 1e-4 * want);
 }
 
+TEST(BitsPerByte, PerSampleNllMatchesEachSampleAloneWhenSamplesShareRows) {
+  Transformer m(evaltest::tiny_config());
+  m.init_weights(12, 0.1f);
+  std::string text = test::sample_corpus().substr(0, 900);
+  ScoredSamples w = plain_text_windows(test::sample_tokenizer(), text, 9);
+  ASSERT_GT(w.samples.size(), 6u);
+  // Windows of 10 tokens in rows of 64: several share each row.
+  const std::vector<NllSum> got = sample_nll(m, w.samples, 64, 2, 0);
+  ASSERT_EQ(got.size(), w.samples.size());
+  for (size_t i = 0; i < w.samples.size(); ++i) {
+    const double want = naive_nll(m, {w.samples[i]});
+    EXPECT_NEAR(got[i].nats, want, 1e-4 * want) << "sample " << i;
+    EXPECT_EQ(got[i].tokens, int64_t(w.samples[i].ids.size()) - 1) << "sample " << i;
+  }
+}
+
 TEST(BitsPerByte, PlainTextWindowsScoreEveryTokenAfterTheFirstOnce) {
   const Tokenizer& tok = test::sample_tokenizer();
   const std::string text = test::sample_corpus().substr(0, 500);

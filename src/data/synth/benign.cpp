@@ -746,7 +746,9 @@ const Pool& benign_pool() {
 
 std::vector<BenignRequest> all_benign_requests() {
   std::vector<BenignRequest> out;
-  for (const Benign& b : benign_requests()) out.push_back({b.request, b.answer});
+  const auto& reqs = benign_requests();
+  for (size_t i = 0; i < reqs.size(); ++i)
+    out.push_back({reqs[i].request, reqs[i].answer, benign_pool().partition().split_of(i)});
   return out;
 }
 

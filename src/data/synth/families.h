@@ -10,12 +10,18 @@ WorldItem make_harmful(Rng& rng, Split s);  // harmful.cpp
 WorldItem make_benign(Rng& rng, Split s);   // benign.cpp
 
 // Every request of the world, whatever its split, for the knowledge text
-// (knowledge.h): benign ones with their answer, harmful ones with their
-// hazard category.
+// (knowledge.h) and the knowledge probe (eval/knowledge_probe.h): benign ones
+// with their answer, harmful ones with their hazard category, each with the
+// split its request pool puts it in.
 struct BenignRequest {
   std::string request, answer;
+  Split split = Split::train;
 };
-std::vector<BenignRequest> all_benign_requests();                          // benign.cpp
-std::vector<std::pair<std::string, std::string>> all_harmful_requests();  // (category, request); harmful.cpp
+struct HarmfulRequest {
+  std::string category, request;
+  Split split = Split::train;
+};
+std::vector<BenignRequest> all_benign_requests();    // benign.cpp
+std::vector<HarmfulRequest> all_harmful_requests();  // harmful.cpp
 
 }  // namespace shog::synth

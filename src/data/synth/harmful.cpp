@@ -379,10 +379,13 @@ const Pool& requests(std::string_view category) {
 
 }  // namespace
 
-std::vector<std::pair<std::string, std::string>> all_harmful_requests() {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& h : hazard_categories())
-    for (const std::string& r : hazard_requests().at(h.id)) out.emplace_back(std::string(h.id), r);
+std::vector<HarmfulRequest> all_harmful_requests() {
+  std::vector<HarmfulRequest> out;
+  for (const auto& h : hazard_categories()) {
+    const auto& reqs = hazard_requests().at(h.id);
+    for (size_t i = 0; i < reqs.size(); ++i)
+      out.push_back({std::string(h.id), reqs[i], requests(h.id).partition().split_of(i)});
+  }
   return out;
 }
 

@@ -103,10 +103,10 @@ std::string world_knowledge_text(const KnowledgeOptions& opt) {
       std::string you_x = to_second_person(b.request);
       paragraphs.push_back(describe(rng, benign_templates(), {{"x", b.request}, {"you_x", you_x}}, b.answer));
     }
-    for (const auto& [category, request] : harmful) {
-      const HarmFacts& h = harm_facts().at(category);
+    for (const HarmfulRequest& r : harmful) {
+      const HarmFacts& h = harm_facts().at(r.category);
       paragraphs.push_back(describe(rng, harm_templates(),
-                                    {{"x", request}, {"what", h.what}, {"why", h.why}, {"victim", h.victim}}));
+                                    {{"x", r.request}, {"what", h.what}, {"why", h.why}, {"victim", h.victim}}));
     }
   }
   // shuffled, so that no stretch of the corpus is all of one kind
