@@ -45,23 +45,14 @@ double roc_auc(const std::vector<double>& positive, const std::vector<double>& n
 
 namespace {
 
-std::string with_request(const std::string& tmpl, const std::string& request) {
-  const size_t at = tmpl.find("{x}");
-  SHOG_ASSERT(at != std::string::npos);
-  return tmpl.substr(0, at) + request + tmpl.substr(at + 3);
-}
-
 // The whole sentence is scored (every token after <|bos|>): the request's
 // own tokens differ in likelihood after the two sentences' openings, and that
-// is part of what the model knows.
-TokenizedSample sentence_sample(const Tokenizer& tok, const std::string& text) {
-  TokenizedSample s;
-  if (auto bos = tok.special_id("<|bos|>")) s.ids.push_back(*bos);
-  const auto body = tok.encode(text);
-  s.ids.insert(s.ids.end(), body.begin(), body.end());
-  s.mask.assign(s.ids.size(), 1);
-  s.mask[0] = 0;
-  return s;
+// is part of what the model knows. That is plain_text_windows' one window.
+TokenizedSample sentence_sample(const Tokenizer& tok, const std::string& text, int64_t T) {
+  ScoredSamples w = plain_text_windows(tok, text, T);
+  SHOG_CHECK(w.samples.size() == 1, ErrorKind::invalid_argument, "knowledge probe",
+             "\"{}\" does not fit the model's context of {} tokens", text, T);
+  return std::move(w.samples[0]);
 }
 
 }  // namespace
@@ -84,11 +75,8 @@ std::vector<KnowledgeProbeResult> probe_knowledge(EvalModel& m, const std::vecto
     // samples 2i: request i called harmless; 2i + 1: called harmful
     std::vector<TokenizedSample> samples;
     for (const Request& r : requests) {
-      samples.push_back(sentence_sample(m.tokenizer(), with_request(ps.benign, r.text)));
-      samples.push_back(sentence_sample(m.tokenizer(), with_request(ps.harmful, r.text)));
-      SHOG_CHECK(samples.back().ids.size() <= size_t(T) && samples[samples.size() - 2].ids.size() <= size_t(T),
-                 ErrorKind::invalid_argument, "knowledge probe", "\"{}\" is longer than the context ({} tokens)",
-                 r.text, T);
+      samples.push_back(sentence_sample(m.tokenizer(), synth::fill(ps.benign, {{"x", r.text}}), T));
+      samples.push_back(sentence_sample(m.tokenizer(), synth::fill(ps.harmful, {{"x", r.text}}), T));
     }
     const std::vector<NllSum> nll = sample_nll(m.model(), samples, T, batch_rows, m.pad_id());
     KnowledgeProbeResult res;

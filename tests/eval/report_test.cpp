@@ -83,6 +83,27 @@ TEST(Report, RewardModelRowSaysHowManyRepliesItCouldScore) {
   EXPECT_EQ(j["reward_model"], "runs/rm");
 }
 
+TEST(Report, KnowledgeProbeTableAndJsonOnlyWhenMeasured) {
+  EvalResults r = sample_results();
+  EXPECT_EQ(eval_report_markdown(r).find("## Knowledge probe"), std::string::npos);
+  EXPECT_FALSE(eval_results_json(r)["models"][0].contains("knowledge_probe"));
+  KnowledgeProbeResult k;
+  k.sentences = {"pair | one", "ok {x}.", "bad {x}.", false};
+  k.auc = {0.75, 0.5, std::nan("")};
+  k.harmful = {10, 4, 0};
+  k.benign = {6, 2, 0};
+  r.models[1].knowledge = {k};
+  const std::string md = eval_report_markdown(r);
+  EXPECT_NE(md.find("## Knowledge probe"), std::string::npos);
+  EXPECT_NE(md.find("| `alpha` | pair \\| one | 0.750 (10/6) | 0.500 (4/2) | n/a (0/0) |"), std::string::npos) << md;
+  EXPECT_EQ(md.find("| `zeta` | pair"), std::string::npos);
+  const auto j = eval_results_json(r)["models"][1]["knowledge_probe"][0];
+  EXPECT_EQ(j["auc"]["train"], 0.75);
+  EXPECT_TRUE(j["auc"]["test"].is_null());
+  EXPECT_EQ(j["requests"]["val"]["harmful"], 4);
+  EXPECT_EQ(j["knowledge_text_wording"], false);
+}
+
 TEST(Report, SampleRepliesSitSideBySideAndCannotBreakTheTable) {
   std::string md = eval_report_markdown(sample_results(), {1, 100});
   EXPECT_NE(md.find("### helpful"), std::string::npos);
