@@ -246,9 +246,16 @@ DemoResult run_demo(const DemoOptions& opt) {
     clear_dir(rm.train.out_dir);
     RewardResult r = run_reward(rm);
     RewardModel model = RewardModel::load(rm.train.out_dir, DType::bf16);
-    const PairAccuracy acc = pair_accuracy(model.score_pairs(read_preferences(synth + "/prefs_test.jsonl")));
+    const auto test = read_preferences(synth + "/prefs_test.jsonl");
+    const std::vector<double> scores = model.score_pairs(test);
+    const PairAccuracy acc = pair_accuracy(scores);
+    // Where the errors are: each kind of rejected reply asks something else of
+    // the model (knowing a held-out request is harmful, checking a sum).
+    ojson by = ojson::array();
+    for (const auto& [bad_type, a] : pair_accuracy_by(test, scores, {"bad_type"}))
+      by.push_back({{"bad_type", bad_type}, {"correct", a.correct}, {"pairs", a.scored}, {"accuracy", a.value()}});
     return ojson{{"steps", r.steps}, {"val_accuracy", r.val_accuracy}, {"test_accuracy", acc.value()},
-                 {"test_pairs", acc.scored},
+                 {"test_pairs", acc.scored}, {"test_accuracy_by_bad_type", by},
                  {"summary", fmt::format("{} steps; pairwise accuracy: validation {}, test {:.3f} ({} pairs)", r.steps,
                                          fmt_or_dash(r.val_accuracy, "{:.3f}"), acc.value(), acc.scored)}};
   });

@@ -123,6 +123,14 @@ std::string write_summary(const std::string& out_dir, const std::vector<StageRec
     md += targets_md(models, aligned);
   }
   for (const auto& s : stages) {
+    if (s.name != "reward" || !s.result.contains("test_accuracy_by_bad_type")) continue;
+    md += "\n## Reward model on the test split, by the rejected reply\n\n";
+    md += "| rejected reply | pairs | chosen scored higher |\n|---|---:|---:|\n";
+    for (const auto& g : s.result["test_accuracy_by_bad_type"])
+      md += fmt::format("| {} | {} | {:.1f}% ({}) |\n", g["bad_type"].get<std::string>(), g["pairs"].get<int64_t>(),
+                        100 * num(g, "accuracy"), g["correct"].get<int64_t>());
+  }
+  for (const auto& s : stages) {
     if (s.name != "erosion") continue;
     md += "\n## Fine-tune erosion\n\n";
     md += s.result.value("description", std::string()) + "\n\n";

@@ -32,6 +32,7 @@ grep -q "## Models side by side" "$W/run/summary.md" || fail "summary lacks the 
 grep -q '`grpo`' "$W/run/summary.md" || fail "no grpo column"
 grep -q "harmful compliance <= 5%" "$W/run/summary.md" || fail "summary lacks the targets"
 grep -q "## Fine-tune erosion" "$W/run/summary.md" || fail "summary lacks erosion"
+grep -q "## Reward model on the test split, by the rejected reply" "$W/run/summary.md" || fail "summary lacks the reward breakdown"
 rows=$(grep -c '^| `lora_[0-9]*` |' "$W/run/summary.md")
 [ "$rows" = 2 ] || fail "expected 2 erosion rounds in the summary, got $rows"
 grep -q '"lora_4"' "$W/run/erosion/eval/results.json" || fail "erosion evaluated no 4-step adapter"
@@ -43,6 +44,11 @@ assert st["pretrain"]["result"]["flops"] > 0
 rounds = st["erosion"]["result"]["rounds"]
 assert [r["steps"] for r in rounds] == [0, 2, 4], rounds
 assert 0 < rounds[1]["flops_fraction"] < rounds[2]["flops_fraction"], rounds
+rm = st["reward"]["result"]
+by = rm["test_accuracy_by_bad_type"]
+assert {g["bad_type"] for g in by} >= {"harmful_compliance", "over_refusal", "wrong_answer"}, by
+assert sum(g["pairs"] for g in by) == rm["test_pairs"], (by, rm["test_pairs"])
+assert abs(sum(g["correct"] for g in by) - rm["test_accuracy"] * rm["test_pairs"]) < 1e-6, (by, rm)
 names = [m["name"] for m in st["eval"]["result"]["models"]]
 assert names == ["base", "sft", "dpo", "ppo", "grpo"], names
 PY
