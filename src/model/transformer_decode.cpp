@@ -181,8 +181,15 @@ void Transformer::forward_cached(KvBlockPool& kv, std::span<const CachedTokens> 
   const bool half = compute_ == DType::bf16;
   const PanelWeights* panels = &panel_weights();
   // y (+)= x W^T over n rows (all N of the step, or the head's R); in bf16
-  // the input is converted first.
-  auto linear = [&](int64_t n, const float* x, const float* W, float* y, int64_t in, int64_t out, bool accumulate) {
+  // the input is converted first. `then` names the product after this one
+  // (its master weights and shape), whose first panels the f32 panel kernel
+  // fetches while it finishes this one.
+  struct Next {
+    const float* W = nullptr;
+    int64_t out = 0, in = 0;
+  };
+  auto linear = [&](int64_t n, const float* x, const float* W, float* y, int64_t in, int64_t out, bool accumulate,
+                    Next then = {}) {
     if (half) {
       convert_f32_to_bf16(x, s.in16.data(), size_t(n * in));
       if (n <= ops::gemv_max_rows(DType::bf16))
@@ -192,7 +199,8 @@ void Transformer::forward_cached(KvBlockPool& kv, std::span<const CachedTokens> 
     } else if (n <= ops::gemv_max_rows(DType::f32)) {
       ops::gemv(DType::f32, n, out, in, x, W, y, accumulate);
     } else if (n <= ops::kPanelMaxRowsF32) {
-      ops::panel_gemm_f32(n, out, in, x, panels->at32(W), y, accumulate);
+      ops::panel_gemm_f32(n, out, in, x, panels->at32(W), y, accumulate,
+                          {then.W ? panels->at32(then.W) : nullptr, then.out, then.in});
     } else {
       linear_forward(x, nullptr, W, y, n, in, out, accumulate);
     }
@@ -248,17 +256,19 @@ void Transformer::forward_cached(KvBlockPool& kv, std::span<const CachedTokens> 
     ops::rope_forward(qkv + H * hd, rope_cos_.data(), rope_sin_.data(), s.pos.data(), 1, N, KVH, hd, QKV);
     ops::paged_kv_store(kv.keys(l), kv.values(l), qkv + H * hd, qkv + (H + KVH) * hd, QKV, s.slot.data(), N, ps);
     ops::paged_attention_forward(attn, qkv, kv.keys(l), kv.values(l), s.seqs.data(), int64_t(s.seqs.size()), ps);
-    linear(N, attn, lw.wo, x, H * hd, C, true);  // residual add fused into the GEMM
+    linear(N, attn, lw.wo, x, H * hd, C, true, {lw.wgu, 2 * F, C});  // residual add fused into the GEMM
     if (any_lora) lora(l, LoraTarget::o, attn, x, C, 0);
 
     ops::rmsnorm_forward(norm, s.rstd.data(), x, lw.mlp_norm, N, C, cfg_.norm_eps);
-    linear(N, norm, lw.wgu, s.gu.data(), C, 2 * F, false);
+    linear(N, norm, lw.wgu, s.gu.data(), C, 2 * F, false, {lw.wdown, C, F});
     if (any_lora) {
       lora(l, LoraTarget::gate, norm, s.gu.data(), 2 * F, 0);
       lora(l, LoraTarget::up, norm, s.gu.data(), 2 * F, F);
     }
     ops::swiglu_forward(s.h.data(), s.gu.data(), N, F);
-    linear(N, s.h.data(), lw.wdown, x, F, C, true);
+    const bool last = l + 1 == cfg_.n_layer;
+    linear(N, s.h.data(), lw.wdown, x, F, C, true,
+           last ? Next{w_.lm_head, V, C} : Next{w_.layers[size_t(l + 1)].wqkv, QKV, C});
     if (any_lora) lora(l, LoraTarget::down, s.h.data(), x, C, 0);
   }
   for (size_t i = 0; i < ids.size(); ++i) kv.commit(ids[i], counts[i]);

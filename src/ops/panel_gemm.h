@@ -68,6 +68,16 @@ void panel_gemm_bf16(int64_t M, int64_t N, int64_t K, const bf16* x, const bf16*
 // f32, each output summed by one thread in the order of k.
 int64_t panel_packed_size_f32(int64_t N, int64_t K);
 void pack_panels_f32(const float* W, int64_t N, int64_t K, float* out);
-void panel_gemm_f32(int64_t M, int64_t N, int64_t K, const float* x, const float* Wp, float* y, bool accumulate);
+//
+// `then`, when given, is the packed matrix of the product that comes next
+// (next_N, next_K): each thread, on its last panel here, fetches its first
+// panel there, so that the next call does not start on a cold panel (a decode
+// step is ~50 such calls with a few small ops between them).
+struct PanelsNext {
+  const float* Wp = nullptr;
+  int64_t N = 0, K = 0;
+};
+void panel_gemm_f32(int64_t M, int64_t N, int64_t K, const float* x, const float* Wp, float* y, bool accumulate,
+                    PanelsNext then = {});
 
 }  // namespace shog::ops

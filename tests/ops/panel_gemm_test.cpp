@@ -179,6 +179,36 @@ TEST(PanelGemmF32, ResultsDoNotDependOnTheThreadCount) {
   EXPECT_EQ(y1, y2);
 }
 
+// Each thread takes its own block of panels and, on its last one, fetches
+// its first panel of the product named as `then`. Any team size (panels not
+// dividing evenly, threads with no panel) and any next product (longer or
+// shorter panels, fewer panels than threads) must give every output once,
+// the same as one thread without a hint.
+TEST(PanelGemmF32, EveryPanelOnceForAnyTeamSizeAndNextProduct) {
+  Rng rng(9);
+  const int64_t M = 16, K = 96;
+  const int before = omp_get_max_threads();
+  for (int64_t N : {1, 48, 100, 480, 1000}) {
+    const auto x = normal(size_t(M * K), rng), W = normal(size_t(N * K), rng);
+    std::vector<float> Wp(size_t(ops::panel_packed_size_f32(N, K)));
+    ops::pack_panels_f32(W.data(), N, K, Wp.data());
+    std::vector<float> want(size_t(M * N));
+    omp_set_num_threads(1);
+    ops::panel_gemm_f32(M, N, K, x.data(), Wp.data(), want.data(), false);
+    for (auto [next_N, next_K] : {std::pair<int64_t, int64_t>{0, 0}, {50, 96}, {500, 32}, {96, 400}}) {
+      std::vector<float> next(size_t(std::max<int64_t>(1, ops::panel_packed_size_f32(next_N, next_K))), 1.0f);
+      const ops::PanelsNext then{next_N ? next.data() : nullptr, next_N, next_K};
+      for (int threads : {1, 2, 3, 5}) {
+        omp_set_num_threads(threads);
+        std::vector<float> y(size_t(M * N), -7.0f);
+        ops::panel_gemm_f32(M, N, K, x.data(), Wp.data(), y.data(), false, then);
+        EXPECT_EQ(y, want) << "N=" << N << " threads=" << threads << " next " << next_N << "x" << next_K;
+      }
+    }
+  }
+  omp_set_num_threads(before);
+}
+
 TEST(PanelGemm, AskingForAmxWhereItCannotRunIsAnError) {
   // K = 31 is never a whole number of 32-value tiles, on any CPU.
   const int64_t M = 2, N = 3, K = 31;

@@ -10,8 +10,11 @@
 // block's keys for all kv heads are one contiguous run (likewise its values),
 // so the unit reads each block as two long sequential streams instead of
 // KVH scattered 2-4 KB pieces, which at one query per row left decode
-// attention waiting on memory at a fraction of the bandwidth. Units are spread
-// over threads dynamically (their lengths differ with each sequence's context).
+// attention waiting on memory at a fraction of the bandwidth. Units go to the
+// threads round robin, longest first, so each thread knows its next unit and
+// fetches that unit's first blocks while it finishes the current one (with
+// dynamic scheduling those blocks were cold: a third of a decode unit's
+// ~6 blocks at d12's contexts).
 //
 // Per row: scores of one block are s[j] = sum_d q[d] * Kt[d][j] over the
 // transposed key block, i.e. hd broadcast-FMAs on a BS-lane vector; then
@@ -152,10 +155,16 @@ void attend(float* out, const float* q, const KV* k_cache, const KV* v_cache, co
     float* m = O + max_rows * hd;
     float* l = m + max_rows;
 
-#pragma omp for schedule(dynamic, 1)
+    // Round robin over the units, longest first (see paged_attention_forward),
+    // so that each thread knows its next unit and can fetch that unit's first
+    // blocks while it computes the last of this one.
+    const int64_t n_threads = omp_get_num_threads();
+#pragma omp for schedule(static, 1)
     for (int64_t ui = 0; ui < n_units; ++ui) {
       const Unit& u = units[size_t(ui)];
       const PagedSequence& sq = seqs[u.seq];
+      const Unit* nu = ui + n_threads < n_units ? &units[size_t(ui + n_threads)] : nullptr;
+      const int64_t nu_blocks = nu ? (seqs[nu->seq].pos0 + nu->q_end - 1) / BS + 1 : 0;
       const int64_t nq = u.q_end - u.q_begin, head_rows = nq * group, n_kv = u.kvh_end - u.kvh_begin;
       // Row r = (kv head c of the unit, query i of the tile, head g of the
       // group): r = (c * nq + i) * group + g.
@@ -174,8 +183,17 @@ void attend(float* out, const float* q, const KV* k_cache, const KV* v_cache, co
       for (int64_t kb = 0; kb < n_blocks; ++kb) {
         const int64_t base = int64_t(sq.blocks[kb]) * block_floats;
         const int64_t k0 = kb * BS;
+        // The block kPrefetchBlocks ahead in this thread's stream of blocks:
+        // this unit's, or past its end the next unit's (kv head c of this
+        // unit then stands for kv head c of that one).
         const int64_t pb = kb + kPrefetchBlocks;
-        const int64_t next = pb < n_blocks ? int64_t(sq.blocks[pb]) * block_floats : -1;
+        int64_t next = -1, next_kvh0 = u.kvh_begin, next_kvh_end = u.kvh_end;
+        if (pb < n_blocks) {
+          next = int64_t(sq.blocks[pb]) * block_floats;
+        } else if (pb - n_blocks < nu_blocks) {
+          next = int64_t(seqs[nu->seq].blocks[pb - n_blocks]) * block_floats;
+          next_kvh0 = nu->kvh_begin, next_kvh_end = nu->kvh_end;
+        }
         for (int64_t c = 0; c < n_kv; ++c) {
           const int64_t kvh = u.kvh_begin + c;
           const KV* Kt = k_cache + base + kvh * hd * BS;
@@ -185,7 +203,8 @@ void attend(float* out, const float* q, const KV* k_cache, const KV* v_cache, co
           // ahead now, so they arrive while this block and the next are
           // computed (a decode row spends less time on a block than memory
           // takes to answer).
-          if (next >= 0) prefetch_block(k_cache + next, v_cache + next, kvh, hd, BS);
+          if (next >= 0 && next_kvh0 + c < next_kvh_end)
+            prefetch_block(k_cache + next, v_cache + next, next_kvh0 + c, hd, BS);
           for (int64_t r = c * head_rows; r < (c + 1) * head_rows; ++r) {
             const int64_t pos = sq.pos0 + u.q_begin + (r % head_rows) / group;
             const int64_t valid = std::min<int64_t>(BS, pos - k0 + 1);  // keys of this block the row may see
@@ -317,7 +336,7 @@ void paged_attention_forward(float* out, const float* q, const void* k_cache, co
       for (int64_t g = 0; g < s.KVH; g += span)
         units.push_back({i, g, std::min(s.KVH, g + span), q0, std::min(seqs[i].n_q, q0 + kQTile)});
   }
-  // Longest contexts first: with dynamic scheduling that balances threads.
+  // Longest contexts first: dealt round robin, that balances the threads.
   std::stable_sort(units.begin(), units.end(), [&](const Unit& a, const Unit& b) {
     return seqs[a.seq].pos0 + a.q_end > seqs[b.seq].pos0 + b.q_end;
   });

@@ -7,6 +7,7 @@
 #include "ops/panel_gemm.h"
 
 #include <immintrin.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <array>
@@ -116,9 +117,17 @@ constexpr auto kPasses = []<int... I>(std::integer_sequence<int, I...>) {
   return std::array<PassFn<P>, sizeof...(I)>{&pass<P, I + 1>...};
 }(std::make_integer_sequence<int, kRowsPerPass>{});
 
+// The first panel of thread t's share of a product of P_ panels: contiguous
+// blocks, the first P_ % T of them one panel longer (as OpenMP's static
+// schedule cuts them). Written out so that a thread knows where its share of
+// the next product begins.
+inline int64_t static_share_begin(int64_t P_, int64_t t, int64_t T) {
+  return t * (P_ / T) + std::min(t, P_ % T);
+}
+
 template <class P>
 void gemm_impl(int64_t M, int64_t N, int64_t K, const typename P::T* x, const typename P::T* Wp, float* y,
-               bool accumulate) {
+               bool accumulate, const typename P::T* next_Wp = nullptr, int64_t next_N = 0, int64_t next_K = 0) {
   const int64_t P_ = (N + kPanelWidth - 1) / kPanelWidth, steps = P::steps(K);
   const int64_t panel_elems = steps * kStepBytes / int64_t(sizeof(typename P::T));
   const int64_t passes = (M + kRowsPerPass - 1) / kRowsPerPass;
@@ -135,17 +144,33 @@ void gemm_impl(int64_t M, int64_t N, int64_t K, const typename P::T* x, const ty
   // (~1040). With more passes L1 stays better: batch 32 1073-1236 (median
   // ~1090) against 1094-1267 (~1250), prefill 512 1700-1830 against 1765-1823.
   const bool to_l2 = passes <= 2;
-  // A tiny product (a LoRA-sized one) is not worth waking the team.
-#pragma omp parallel for schedule(static) if (M * N * K >= (int64_t(1) << 16))
-  for (int64_t p = 0; p < P_; ++p) {
-    const typename P::T* panel = Wp + p * panel_elems;
-    const int valid = int(std::min(kPanelWidth, N - p * kPanelWidth));
-    for (int64_t i = 0; i < passes; ++i) {
-      const int64_t m0 = i * kRowsPerPass;
-      const int mb = int(std::min<int64_t>(kRowsPerPass, M - m0));
-      const char* pf = p + 1 < P_ ? reinterpret_cast<const char*>(panel + panel_elems) + i * pf_share : nullptr;
-      kPasses<P>[size_t(mb - 1)](x + m0 * K, K, panel, y + m0 * N + p * kPanelWidth, N, valid, accumulate, pf,
-                                 pf_step, to_l2);
+  // The next product's panels, for the hand-over prefetch.
+  const int64_t next_P = next_Wp ? (next_N + kPanelWidth - 1) / kPanelWidth : 0;
+  const int64_t next_panel_elems = P::steps(next_K) * kStepBytes / int64_t(sizeof(typename P::T));
+  const bool parallel = M * N * K >= (int64_t(1) << 16);  // a tiny product (a LoRA-sized one) is not worth the team
+#pragma omp parallel if (parallel)
+  {
+    const int64_t T = omp_get_num_threads(), t = omp_get_thread_num();
+    const int64_t p_end = static_share_begin(P_, t + 1, T);
+    const typename P::T* handover = nullptr;  // this thread's first panel of the next product
+    if (next_P > 0) {
+      // Its share's start, when the fetch (this panel's length) stays inside
+      // that matrix; past a short first panel it runs on into the next ones.
+      const int64_t np = static_share_begin(next_P, t, T);
+      if (np < static_share_begin(next_P, t + 1, T) && np * next_panel_elems + panel_elems <= next_P * next_panel_elems)
+        handover = next_Wp + np * next_panel_elems;
+    }
+    for (int64_t p = static_share_begin(P_, t, T); p < p_end; ++p) {
+      const typename P::T* panel = Wp + p * panel_elems;
+      const int valid = int(std::min(kPanelWidth, N - p * kPanelWidth));
+      const typename P::T* next_panel = p + 1 < p_end ? panel + panel_elems : handover;
+      for (int64_t i = 0; i < passes; ++i) {
+        const int64_t m0 = i * kRowsPerPass;
+        const int mb = int(std::min<int64_t>(kRowsPerPass, M - m0));
+        const char* pf = next_panel ? reinterpret_cast<const char*>(next_panel) + i * pf_share : nullptr;
+        kPasses<P>[size_t(mb - 1)](x + m0 * K, K, panel, y + m0 * N + p * kPanelWidth, N, valid, accumulate, pf,
+                                   pf_step, to_l2);
+      }
     }
   }
 }
@@ -156,7 +181,7 @@ inline float widen(float v) { return v; }
 
 template <class P>
 void gemm_impl(int64_t M, int64_t N, int64_t K, const typename P::T* x, const typename P::T* Wp, float* y,
-               bool accumulate) {
+               bool accumulate, const typename P::T* = nullptr, int64_t = 0, int64_t = 0) {
   constexpr int64_t per_step = kStepBytes / int64_t(sizeof(typename P::T)) / kPanelWidth;  // 2 (bf16) or 1 (f32)
   const int64_t panel_elems = P::steps(K) * kPanelWidth * per_step;
 #pragma omp parallel for schedule(static)
@@ -211,11 +236,12 @@ void pack_panels_f32(const float* W, int64_t N, int64_t K, float* out) {
   }
 }
 
-void panel_gemm_f32(int64_t M, int64_t N, int64_t K, const float* x, const float* Wp, float* y, bool accumulate) {
+void panel_gemm_f32(int64_t M, int64_t N, int64_t K, const float* x, const float* Wp, float* y, bool accumulate,
+                    PanelsNext then) {
   SHOG_CHECK(M >= 0 && N >= 0 && K >= 0, ErrorKind::invalid_argument, "panel_gemm_f32", "bad shape M={} N={} K={}", M,
              N, K);
   if (M == 0 || N == 0) return;
-  gemm_impl<F32Panel>(M, N, K, x, Wp, y, accumulate);
+  gemm_impl<F32Panel>(M, N, K, x, Wp, y, accumulate, then.Wp, then.N, then.K);
 }
 
 void panel_gemm_bf16(int64_t M, int64_t N, int64_t K, const bf16* x, const bf16* Wp, float* y, bool accumulate,
