@@ -254,8 +254,11 @@ void Transformer::forward_cached(KvBlockPool& kv, std::span<const CachedTokens> 
     // The rows are one "batch of 1, T = N" for RoPE, each at its own position.
     ops::rope_forward(qkv, rope_cos_.data(), rope_sin_.data(), s.pos.data(), 1, N, H, hd, QKV);
     ops::rope_forward(qkv + H * hd, rope_cos_.data(), rope_sin_.data(), s.pos.data(), 1, N, KVH, hd, QKV);
-    ops::paged_kv_store(kv.keys(l), kv.values(l), qkv + H * hd, qkv + (H + KVH) * hd, QKV, s.slot.data(), N, ps);
-    ops::paged_attention_forward(attn, qkv, kv.keys(l), kv.values(l), s.seqs.data(), int64_t(s.seqs.size()), ps);
+    // The attention stores this step's keys and values itself (a decode row's
+    // just before it reads their block).
+    const ops::PagedNewKv fresh{qkv + H * hd, qkv + (H + KVH) * hd, QKV, s.slot.data()};
+    ops::paged_attention_forward(attn, qkv, kv.keys(l), kv.values(l), s.seqs.data(), int64_t(s.seqs.size()), ps,
+                                 &fresh);
     linear(N, attn, lw.wo, x, H * hd, C, true, {lw.wgu, 2 * F, C});  // residual add fused into the GEMM
     if (any_lora) lora(l, LoraTarget::o, attn, x, C, 0);
 

@@ -21,6 +21,9 @@ struct Case {
   int64_t H, KVH, hd, BS;
   std::vector<std::pair<int64_t, int64_t>> seqs;  // (pos0, n_q)
   DType kv = DType::f32;
+  // The new tokens' keys and values handed to the attention (PagedNewKv)
+  // instead of stored beforehand; the cache must end up the same.
+  bool fused = false;
 };
 
 void run_case(const Case& c) {
@@ -40,6 +43,9 @@ void run_case(const Case& c) {
   // The cache's bytes (f32 or bf16 elements).
   const size_t cache_bytes = size_t(total_blocks * block_floats) * dtype_size(c.kv);
   std::vector<char> kc(cache_bytes), vc(cache_bytes);
+  std::vector<char> kc_all(cache_bytes), vc_all(cache_bytes);  // every token stored by paged_kv_store
+  std::vector<float> new_k(size_t(rows * KVH * hd)), new_v(new_k.size());
+  std::vector<int64_t> new_slot(static_cast<size_t>(rows));
   std::vector<float> q(size_t(rows * q_stride)), out(size_t(rows * H * hd));
   for (auto& x : q) x = rnd();
   std::vector<PagedSequence> ps;
@@ -56,14 +62,23 @@ void run_case(const Case& c) {
     std::vector<int64_t> slot(static_cast<size_t>(len));
     for (int64_t p = 0; p < len; ++p) slot[size_t(p)] = int64_t(t[size_t(p / BS)]) * BS + p % BS;
     PagedAttentionShape s{H, KVH, hd, BS, q_stride, c.kv};
-    paged_kv_store(kc.data(), vc.data(), k.data(), v.data(), KVH * hd, slot.data(), len, s);
+    paged_kv_store(kc_all.data(), vc_all.data(), k.data(), v.data(), KVH * hd, slot.data(), len, s);
+    const int64_t stored = c.fused ? p0 : len;  // fused: the chunk's own tokens go in with the attention
+    paged_kv_store(kc.data(), vc.data(), k.data(), v.data(), KVH * hd, slot.data(), stored, s);
+    for (int64_t i = 0; i < n; ++i) {
+      std::copy_n(k.data() + (p0 + i) * KVH * hd, KVH * hd, new_k.data() + (row + i) * KVH * hd);
+      std::copy_n(v.data() + (p0 + i) * KVH * hd, KVH * hd, new_v.data() + (row + i) * KVH * hd);
+      new_slot[size_t(row + i)] = slot[size_t(p0 + i)];
+    }
     K.push_back(std::move(k)), V.push_back(std::move(v)), tables.push_back(std::move(t));
     ps.push_back({row, n, p0, nullptr});
     row += n;
   }
   for (size_t i = 0; i < ps.size(); ++i) ps[i].blocks = tables[i].data();
+  const PagedNewKv fresh{new_k.data(), new_v.data(), KVH * hd, new_slot.data()};
   paged_attention_forward(out.data(), q.data(), kc.data(), vc.data(), ps.data(), int64_t(ps.size()),
-                          {H, KVH, hd, BS, q_stride, c.kv});
+                          {H, KVH, hd, BS, q_stride, c.kv}, c.fused ? &fresh : nullptr);
+  EXPECT_TRUE(kc == kc_all && vc == vc_all) << "the cache after the call differs from every token stored beforehand";
 
   double worst = 0;
   for (size_t si = 0; si < ps.size(); ++si)
@@ -127,4 +142,14 @@ TEST(PagedAttention, WideDecodeBatchesSpanSeveralKvHeadsPerUnit) {
     run_case({12, 12, 32, 8, {{5, 1}, {60, 1}, {61, 1}, {7, 1}, {0, 4}}});  // no grouping, 8-key blocks
   }
   omp_set_num_threads(saved);
+}
+
+TEST(PagedAttention, StoringTheNewTokensInTheCallEqualsStoringThemFirst) {
+  // Decode rows (stored by their own units, also several kv heads per unit)
+  // beside prefill chunks (stored before any unit reads), f32 and bf16.
+  for (DType kv : {DType::f32, DType::bf16}) {
+    run_case({4, 2, 16, 16, {{0, 1}, {15, 1}, {16, 1}, {47, 1}, {100, 1}}, kv, true});
+    run_case({4, 1, 32, 16, {{0, 37}, {21, 19}, {5, 3}, {30, 1}}, kv, true});
+    run_case({6, 3, 64, 8, {{0, 5}, {70, 1}, {33, 20}, {8, 1}, {9, 1}, {1, 1}, {2, 1}}, kv, true});
+  }
 }

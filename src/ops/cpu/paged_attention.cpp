@@ -130,22 +130,53 @@ inline void prefetch_block(const KV* k, const KV* v, int64_t kvh, int64_t hd, in
   }
 }
 
+// One token's key and value for kv heads [g0, g1) (k, v: its heads [KVH][hd])
+// into the cache at `slot`.
+template <class KV>
+inline void store_token(KV* k_cache, KV* v_cache, const float* k, const float* v, int64_t slot, int64_t g0,
+                        int64_t g1, const PagedAttentionShape& s) {
+  const int64_t BS = s.block_size, hd = s.hd, block_floats = s.KVH * hd * BS;
+  const int64_t b = slot / BS, j = slot % BS;
+  for (int64_t g = g0; g < g1; ++g) {
+    KV* Kt = k_cache + b * block_floats + g * hd * BS;
+    KV* V = v_cache + b * block_floats + g * BS * hd + j * hd;
+    for (int64_t d = 0; d < hd; ++d) from_f32(k[g * hd + d], Kt[d * BS + j]);
+    for (int64_t d = 0; d < hd; ++d) from_f32(v[g * hd + d], V[d]);
+  }
+}
+
 struct Unit {
   int64_t seq, kvh_begin, kvh_end, q_begin, q_end;  // kv heads [kvh_begin, kvh_end), queries [q_begin, q_end)
 };
 
 template <int64_t BS, class KV>
-void attend(float* out, const float* q, const KV* k_cache, const KV* v_cache, const PagedSequence* seqs,
-            const std::vector<Unit>& units, const PagedAttentionShape& s) {
+void attend(float* out, const float* q, KV* k_cache, KV* v_cache, const PagedSequence* seqs, int64_t n_seqs,
+            const std::vector<Unit>& units, const PagedAttentionShape& s, const PagedNewKv* fresh) {
   const int64_t H = s.H, hd = s.hd, group = s.H / s.KVH;
   const float scale = 1.0f / std::sqrt(float(hd));
   const int64_t block_floats = s.KVH * hd * BS;
   int64_t max_rows = 0;
   for (const Unit& u : units) max_rows = std::max(max_rows, (u.kvh_end - u.kvh_begin) * (u.q_end - u.q_begin) * group);
   const int64_t n_units = int64_t(units.size());
+  // Rows of prefill chunks, whose keys go in before any unit reads (a
+  // decode row's are stored by its own units).
+  std::vector<int64_t> early_rows;
+  if (fresh)
+    for (int64_t i = 0; i < n_seqs; ++i)
+      if (seqs[i].n_q != 1)
+        for (int64_t r = seqs[i].q_row; r < seqs[i].q_row + seqs[i].n_q; ++r) early_rows.push_back(r);
+  const int64_t n_early = int64_t(early_rows.size());
 
 #pragma omp parallel
   {
+    if (n_early > 0) {
+#pragma omp for schedule(static)
+      for (int64_t e = 0; e < n_early; ++e) {
+        const int64_t r = early_rows[size_t(e)];
+        store_token(k_cache, v_cache, fresh->k + r * fresh->stride, fresh->v + r * fresh->stride, fresh->slot[r], 0,
+                    s.KVH, s);
+      }  // the loop's barrier: every chunk's keys are in before any unit reads
+    }
     // Per-thread scratch, grown once: scaled queries, accumulators, m and l.
     thread_local std::vector<float> scratch;
     const size_t need = size_t(2 * max_rows * hd + 2 * max_rows);
@@ -180,8 +211,12 @@ void attend(float* out, const float* q, const KV* k_cache, const KV* v_cache, co
           }
       const int64_t last_pos = sq.pos0 + u.q_end - 1;  // the furthest key any row of the unit sees
       const int64_t n_blocks = last_pos / BS + 1;
+      const bool store_here = fresh && sq.n_q == 1;  // a decode row: this unit writes its heads' key and value
       for (int64_t kb = 0; kb < n_blocks; ++kb) {
         const int64_t base = int64_t(sq.blocks[kb]) * block_floats;
+        if (store_here && kb == n_blocks - 1)
+          store_token(k_cache, v_cache, fresh->k + sq.q_row * fresh->stride, fresh->v + sq.q_row * fresh->stride,
+                      fresh->slot[sq.q_row], u.kvh_begin, u.kvh_end, s);
         const int64_t k0 = kb * BS;
         // The block kPrefetchBlocks ahead in this thread's stream of blocks:
         // this unit's, or past its end the next unit's (kv head c of this
@@ -271,34 +306,23 @@ void attend(float* out, const float* q, const KV* k_cache, const KV* v_cache, co
 }
 
 template <class KV>
-void attend_any_block(float* out, const float* q, const void* k, const void* v, const PagedSequence* seqs,
-                      const std::vector<Unit>& units, const PagedAttentionShape& s) {
-  const KV* kc = static_cast<const KV*>(k);
-  const KV* vc = static_cast<const KV*>(v);
+void attend_any_block(float* out, const float* q, void* k, void* v, const PagedSequence* seqs, int64_t n_seqs,
+                      const std::vector<Unit>& units, const PagedAttentionShape& s, const PagedNewKv* fresh) {
+  KV* kc = static_cast<KV*>(k);
+  KV* vc = static_cast<KV*>(v);
   switch (s.block_size) {
-    case 8: attend<8>(out, q, kc, vc, seqs, units, s); break;
-    case 16: attend<16>(out, q, kc, vc, seqs, units, s); break;
-    case 32: attend<32>(out, q, kc, vc, seqs, units, s); break;
-    default: attend<64>(out, q, kc, vc, seqs, units, s); break;
+    case 8: attend<8>(out, q, kc, vc, seqs, n_seqs, units, s, fresh); break;
+    case 16: attend<16>(out, q, kc, vc, seqs, n_seqs, units, s, fresh); break;
+    case 32: attend<32>(out, q, kc, vc, seqs, n_seqs, units, s, fresh); break;
+    default: attend<64>(out, q, kc, vc, seqs, n_seqs, units, s, fresh); break;
   }
 }
 
 template <class KV>
 void store(KV* k_cache, KV* v_cache, const float* k, const float* v, int64_t kv_stride, const int64_t* slot,
            int64_t N, const PagedAttentionShape& s) {
-  const int64_t BS = s.block_size, hd = s.hd, KVH = s.KVH, block_floats = KVH * hd * BS;
 #pragma omp parallel for schedule(static) if (N > 8)
-  for (int64_t n = 0; n < N; ++n) {
-    const int64_t b = slot[n] / BS, j = slot[n] % BS;
-    for (int64_t g = 0; g < KVH; ++g) {
-      const float* kr = k + n * kv_stride + g * hd;
-      const float* vr = v + n * kv_stride + g * hd;
-      KV* Kt = k_cache + b * block_floats + g * hd * BS;
-      KV* V = v_cache + b * block_floats + g * BS * hd + j * hd;
-      for (int64_t d = 0; d < hd; ++d) from_f32(kr[d], Kt[d * BS + j]);
-      for (int64_t d = 0; d < hd; ++d) from_f32(vr[d], V[d]);
-    }
-  }
+  for (int64_t n = 0; n < N; ++n) store_token(k_cache, v_cache, k + n * kv_stride, v + n * kv_stride, slot[n], 0, s.KVH, s);
 }
 
 void check_shape(const PagedAttentionShape& s) {
@@ -314,8 +338,9 @@ void check_shape(const PagedAttentionShape& s) {
 
 }  // namespace
 
-void paged_attention_forward(float* out, const float* q, const void* k_cache, const void* v_cache,
-                             const PagedSequence* seqs, int64_t n_seqs, const PagedAttentionShape& s) {
+void paged_attention_forward(float* out, const float* q, void* k_cache, void* v_cache,
+                             const PagedSequence* seqs, int64_t n_seqs, const PagedAttentionShape& s,
+                             const PagedNewKv* fresh) {
   check_shape(s);
   // The unit list is rebuilt per call (a few hundred entries: negligible next
   // to the attention itself); kept thread_local to avoid reallocating.
@@ -341,9 +366,9 @@ void paged_attention_forward(float* out, const float* q, const void* k_cache, co
     return seqs[a.seq].pos0 + a.q_end > seqs[b.seq].pos0 + b.q_end;
   });
   if (s.kv_dtype == DType::bf16)
-    attend_any_block<bf16>(out, q, k_cache, v_cache, seqs, units, s);
+    attend_any_block<bf16>(out, q, k_cache, v_cache, seqs, n_seqs, units, s, fresh);
   else
-    attend_any_block<float>(out, q, k_cache, v_cache, seqs, units, s);
+    attend_any_block<float>(out, q, k_cache, v_cache, seqs, n_seqs, units, s, fresh);
 }
 
 void paged_kv_store(void* k_cache, void* v_cache, const float* k, const float* v, int64_t kv_stride,
