@@ -7,7 +7,7 @@
 //
 //   x = embed(tokens)
 //   per layer:  qkv = rmsnorm(x) Wqkv^T;  rope(q, k) at each row's position
-//               store k, v into the cache;  a = paged_attention(q, cache)
+//               a = paged_attention(q, cache), which stores k, v first
 //               x += a Wo^T;  x += swiglu(rmsnorm(x) Wgu^T) Wdown^T
 //   logits = rmsnorm(x[rows wanted]) lm_head^T
 //
