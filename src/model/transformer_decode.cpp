@@ -182,12 +182,9 @@ void Transformer::forward_cached(KvBlockPool& kv, std::span<const CachedTokens> 
   const PanelWeights* panels = &panel_weights();
   // y (+)= x W^T over n rows (all N of the step, or the head's R); in bf16
   // the input is converted first. `then` names the product after this one
-  // (its master weights and shape), whose first panels the f32 panel kernel
-  // fetches while it finishes this one.
-  struct Next {
-    const float* W = nullptr;
-    int64_t out = 0, in = 0;
-  };
+  // by its f32 master weights and shape; the f32 panel kernel fetches the
+  // first panels of its packed copy while it finishes this one.
+  using Next = ops::PanelsNext;
   auto linear = [&](int64_t n, const float* x, const float* W, float* y, int64_t in, int64_t out, bool accumulate,
                     Next then = {}) {
     if (half) {
@@ -200,7 +197,7 @@ void Transformer::forward_cached(KvBlockPool& kv, std::span<const CachedTokens> 
       ops::gemv(DType::f32, n, out, in, x, W, y, accumulate);
     } else if (n <= ops::kPanelMaxRowsF32) {
       ops::panel_gemm_f32(n, out, in, x, panels->at32(W), y, accumulate,
-                          {then.W ? panels->at32(then.W) : nullptr, then.out, then.in});
+                          {then.Wp ? panels->at32(then.Wp) : nullptr, then.N, then.K});
     } else {
       linear_forward(x, nullptr, W, y, n, in, out, accumulate);
     }

@@ -70,7 +70,7 @@ int64_t panel_packed_size_f32(int64_t N, int64_t K);
 void pack_panels_f32(const float* W, int64_t N, int64_t K, float* out);
 //
 // `then`, when given, is the packed matrix of the product that comes next
-// (next_N, next_K): each thread, on its last panel here, fetches its first
+// and its shape (N, K): each thread, on its last panel here, fetches its first
 // panel there, so that the next call does not start on a cold panel (a decode
 // step is ~50 such calls with a few small ops between them).
 struct PanelsNext {
