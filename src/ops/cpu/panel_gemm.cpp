@@ -3,7 +3,9 @@
 // block of 3 x 8 vector accumulators (48 outputs of 8 rows) in registers.
 // The first pass reads the panel from memory, the later ones from cache, so
 // every pass prefetches its share of the thread's next panel: memory is read
-// at an even rate while the arithmetic goes on.
+// at an even rate while the arithmetic goes on. A decode batch of up to 16
+// rows (one or two passes) goes through each panel in short chunks instead,
+// both passes on a chunk before the next (chunked_panel).
 #include "ops/panel_gemm.h"
 
 #include <immintrin.h>
@@ -82,11 +84,10 @@ inline void madd_step(__m512 (&acc)[kVecs][kRowsPerPass], const T* x, int64_t K,
 }
 
 // y[MB rows, `valid` columns] (+)= x[MB rows] . panel. With `prefetch`, the
-// pass fetches `pf_step` bytes of it per panel step, starting there, into L2
-// alone when `to_l2`, else into L1 too.
+// pass fetches `pf_step` bytes of it per panel step, starting there.
 template <class P, int MB>
 void pass(const typename P::T* x, int64_t K, const typename P::T* panel, float* y, int64_t ldy, int valid,
-          bool accumulate, const char* prefetch, int64_t pf_step, bool to_l2) {
+          bool accumulate, const char* prefetch, int64_t pf_step) {
   __m512 acc[kVecs][kRowsPerPass];
   for (int v = 0; v < kVecs; ++v)
     for (int m = 0; m < MB; ++m)
@@ -96,10 +97,7 @@ void pass(const typename P::T* x, int64_t K, const typename P::T* panel, float* 
   for (int64_t j = 0; j < full; ++j) {
     if (prefetch) {
       const char* p = prefetch + j * pf_step;
-      if (to_l2)
-        for (int64_t b = 0; b < pf_step; b += 64) _mm_prefetch(p + b, _MM_HINT_T1);
-      else
-        for (int64_t b = 0; b < pf_step; b += 64) _mm_prefetch(p + b, _MM_HINT_T0);
+      for (int64_t b = 0; b < pf_step; b += 64) _mm_prefetch(p + b, _MM_HINT_T0);
     }
     madd_step<MB, false>(acc, x, K, panel + j * kStepElems, j);
   }
@@ -111,11 +109,86 @@ void pass(const typename P::T* x, int64_t K, const typename P::T* panel, float* 
 
 template <class P>
 using PassFn = void (*)(const typename P::T*, int64_t, const typename P::T*, float*, int64_t, int, bool, const char*,
-                        int64_t, bool);
+                        int64_t);
 template <class P>
 constexpr auto kPasses = []<int... I>(std::integer_sequence<int, I...>) {
   return std::array<PassFn<P>, sizeof...(I)>{&pass<P, I + 1>...};
 }(std::make_integer_sequence<int, kRowsPerPass>{});
+
+// A decode batch (one or two passes, up to 16 rows) walks each panel in
+// chunks of kChunkSteps steps, both row groups over a chunk before the next
+// chunk, so that the second group reads the chunk from L1 rather than L2.
+// At 16 rows a 64-byte line of f32 weights is 16 FMAs, so the two cores spend
+// ~11 ms of a d12 step on arithmetic and ~19 ms reading 600 MB: a step is
+// fast only if the two overlap. With whole-panel passes (a panel is 147 KB)
+// the second pass read the panel back from L2 while the next one streamed
+// in. A throwaway two-thread driver over 256 MB of f32 panels at 16 rows:
+// 21-23 GB/s with whole-panel passes, 24-25.5 in 16-step chunks, against 31-
+// 32 GB/s for a plain read. The next panel is fetched as before, each group
+// its half at an even rate: the same chunks with the whole fetch in the first
+// group, at any distance ahead from 8 to 147 KB, gave 19-21 GB/s. The fetch
+// goes to L2 alone, where it waits without taking L1 from the chunk and the
+// x rows in use: with whole-panel passes, d12 bf16 decode_bench at batch 16
+// (the AVX-512 kernel), eight alternated runs, 1033-1229 tok/s (median ~1150)
+// against 983-1089 (~1040) into L1; with more passes L1 stays better (batch
+// 32 1073-1236, median ~1090, against 1094-1267, ~1250; prefill 512 1700-
+// 1830 against 1765-1823).
+constexpr int64_t kChunkSteps = 16;
+
+// y[MB0 + MB1 rows, `valid` columns] (+)= x . panel, fetching `next` (a
+// panel's length) into L2 on the way. The accumulators of the group not in
+// registers wait in `keep`, in L1.
+template <class P, int MB0, int MB1>
+void chunked_panel(const typename P::T* x, int64_t K, const typename P::T* panel, float* y, int64_t ldy, int valid,
+                   bool accumulate, const char* next) {
+  constexpr int kGroups = MB1 > 0 ? 2 : 1;
+  constexpr int64_t kStepElems = kStepBytes / int64_t(sizeof(typename P::T));
+  constexpr int64_t kFetchStep = kStepBytes / kGroups;  // bytes of `next` each group fetches per step
+  const int64_t steps = P::steps(K), full = P::full_steps(K);
+  __m512 keep[kGroups][kVecs][kRowsPerPass];
+  for (int g = 0; g < kGroups; ++g)
+    for (int v = 0; v < kVecs; ++v)
+      for (int m = 0; m < (g ? MB1 : MB0); ++m)
+        keep[g][v][m] = accumulate ? _mm512_maskz_loadu_ps(lanes(valid - 16 * v), y + (g * kRowsPerPass + m) * ldy + 16 * v)
+                                   : _mm512_setzero_ps();
+  auto group = [&]<int G, int MB, bool Tail>(int64_t j0, int64_t j1) {
+    __m512 acc[kVecs][kRowsPerPass];
+    for (int v = 0; v < kVecs; ++v)
+      for (int m = 0; m < MB; ++m) acc[v][m] = keep[G][v][m];
+    const typename P::T* xg = x + G * kRowsPerPass * K;
+    const char* fetch = next ? next + G * kFetchStep * steps : nullptr;
+    for (int64_t j = j0; j < j1; ++j) {
+      if (fetch && !Tail)
+        for (int64_t b = 0; b < kFetchStep; b += 64) _mm_prefetch(fetch + j * kFetchStep + b, _MM_HINT_T1);
+      madd_step<MB, Tail>(acc, xg, K, panel + j * kStepElems, j);
+    }
+    for (int v = 0; v < kVecs; ++v)
+      for (int m = 0; m < MB; ++m) keep[G][v][m] = acc[v][m];
+  };
+  for (int64_t j0 = 0; j0 < full; j0 += kChunkSteps) {
+    const int64_t j1 = std::min(full, j0 + kChunkSteps);
+    group.template operator()<0, MB0, false>(j0, j1);
+    if constexpr (MB1 > 0) group.template operator()<1, MB1, false>(j0, j1);
+  }
+  if (full < steps) {  // the last pair of an odd K
+    group.template operator()<0, MB0, true>(full, steps);
+    if constexpr (MB1 > 0) group.template operator()<1, MB1, true>(full, steps);
+  }
+  for (int g = 0; g < kGroups; ++g)
+    for (int v = 0; v < kVecs; ++v)
+      for (int m = 0; m < (g ? MB1 : MB0); ++m)
+        _mm512_mask_storeu_ps(y + (g * kRowsPerPass + m) * ldy + 16 * v, lanes(valid - 16 * v), keep[g][v][m]);
+}
+
+template <class P>
+using ChunkedFn = void (*)(const typename P::T*, int64_t, const typename P::T*, float*, int64_t, int, bool,
+                           const char*);
+// [M - 1] for M = 1..16: one group of M rows, or 8 and M - 8.
+template <class P>
+constexpr auto kChunked = []<int... I>(std::integer_sequence<int, I...>) {
+  return std::array<ChunkedFn<P>, sizeof...(I)>{
+      &chunked_panel<P, (I < kRowsPerPass ? I + 1 : kRowsPerPass), (I < kRowsPerPass ? 0 : I + 1 - kRowsPerPass)>...};
+}(std::make_integer_sequence<int, 2 * kRowsPerPass>{});
 
 // The first panel of thread t's share of a product of P_ panels: contiguous
 // blocks, the first P_ % T of them one panel longer (as OpenMP's static
@@ -131,19 +204,11 @@ void gemm_impl(int64_t M, int64_t N, int64_t K, const typename P::T* x, const ty
   const int64_t P_ = (N + kPanelWidth - 1) / kPanelWidth, steps = P::steps(K);
   const int64_t panel_elems = steps * kStepBytes / int64_t(sizeof(typename P::T));
   const int64_t passes = (M + kRowsPerPass - 1) / kRowsPerPass;
+  const bool chunked = passes <= 2;  // a decode batch
   // Bytes of the next panel each pass fetches per step: all passes together
   // cover it once (rounded up to whole lines per pass).
   const int64_t pf_step = (kStepBytes + passes - 1) / passes;
   const int64_t pf_share = pf_step * steps;
-  // Where the prefetched panel goes. With one or two passes (decode batches
-  // up to 16 rows) into L2 alone, where it waits for its pass without taking
-  // L1 from the panel and the x rows in use (the server's profile had this
-  // loop's stalls on its loads; that this is the mechanism is our reading,
-  // the speed is measured). d12 bf16 decode_bench, batch 16,
-  // eight alternated runs: 1033-1229 tok/s (median ~1150) against 983-1089
-  // (~1040). With more passes L1 stays better: batch 32 1073-1236 (median
-  // ~1090) against 1094-1267 (~1250), prefill 512 1700-1830 against 1765-1823.
-  const bool to_l2 = passes <= 2;
   // The next product's panels, for the hand-over prefetch.
   const int64_t next_P = next_Wp ? (next_N + kPanelWidth - 1) / kPanelWidth : 0;
   const int64_t next_panel_elems = P::steps(next_K) * kStepBytes / int64_t(sizeof(typename P::T));
@@ -164,12 +229,17 @@ void gemm_impl(int64_t M, int64_t N, int64_t K, const typename P::T* x, const ty
       const typename P::T* panel = Wp + p * panel_elems;
       const int valid = int(std::min(kPanelWidth, N - p * kPanelWidth));
       const typename P::T* next_panel = p + 1 < p_end ? panel + panel_elems : handover;
+      if (chunked) {
+        kChunked<P>[size_t(M - 1)](x, K, panel, y + p * kPanelWidth, N, valid, accumulate,
+                                   reinterpret_cast<const char*>(next_panel));
+        continue;
+      }
       for (int64_t i = 0; i < passes; ++i) {
         const int64_t m0 = i * kRowsPerPass;
         const int mb = int(std::min<int64_t>(kRowsPerPass, M - m0));
         const char* pf = next_panel ? reinterpret_cast<const char*>(next_panel) + i * pf_share : nullptr;
         kPasses<P>[size_t(mb - 1)](x + m0 * K, K, panel, y + m0 * N + p * kPanelWidth, N, valid, accumulate, pf,
-                                   pf_step, to_l2);
+                                   pf_step);
       }
     }
   }
