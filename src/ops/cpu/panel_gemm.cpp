@@ -83,15 +83,27 @@ inline void madd_step(__m512 (&acc)[kVecs][kRowsPerPass], const T* x, int64_t K,
   }
 }
 
+// A block of MB rows x 48 outputs in accumulators: from y (or zero) and back,
+// `valid` of the 48 columns real.
+template <int MB>
+inline void load_block(__m512 (&acc)[kVecs][kRowsPerPass], const float* y, int64_t ldy, int valid, bool accumulate) {
+  for (int v = 0; v < kVecs; ++v)
+    for (int m = 0; m < MB; ++m)
+      acc[v][m] = accumulate ? _mm512_maskz_loadu_ps(lanes(valid - 16 * v), y + m * ldy + 16 * v) : _mm512_setzero_ps();
+}
+template <int MB>
+inline void store_block(const __m512 (&acc)[kVecs][kRowsPerPass], float* y, int64_t ldy, int valid) {
+  for (int v = 0; v < kVecs; ++v)
+    for (int m = 0; m < MB; ++m) _mm512_mask_storeu_ps(y + m * ldy + 16 * v, lanes(valid - 16 * v), acc[v][m]);
+}
+
 // y[MB rows, `valid` columns] (+)= x[MB rows] . panel. With `prefetch`, the
 // pass fetches `pf_step` bytes of it per panel step, starting there.
 template <class P, int MB>
 void pass(const typename P::T* x, int64_t K, const typename P::T* panel, float* y, int64_t ldy, int valid,
           bool accumulate, const char* prefetch, int64_t pf_step) {
   __m512 acc[kVecs][kRowsPerPass];
-  for (int v = 0; v < kVecs; ++v)
-    for (int m = 0; m < MB; ++m)
-      acc[v][m] = accumulate ? _mm512_maskz_loadu_ps(lanes(valid - 16 * v), y + m * ldy + 16 * v) : _mm512_setzero_ps();
+  load_block<MB>(acc, y, ldy, valid, accumulate);
   const int64_t full = P::full_steps(K);
   constexpr int64_t kStepElems = kStepBytes / int64_t(sizeof(typename P::T));
   for (int64_t j = 0; j < full; ++j) {
@@ -103,8 +115,7 @@ void pass(const typename P::T* x, int64_t K, const typename P::T* panel, float* 
   }
   if (full < P::steps(K))  // its share of the next panel's last step goes unfetched
     madd_step<MB, true>(acc, x, K, panel + full * kStepElems, full);
-  for (int v = 0; v < kVecs; ++v)
-    for (int m = 0; m < MB; ++m) _mm512_mask_storeu_ps(y + m * ldy + 16 * v, lanes(valid - 16 * v), acc[v][m]);
+  store_block<MB>(acc, y, ldy, valid);
 }
 
 template <class P>
@@ -146,11 +157,8 @@ void chunked_panel(const typename P::T* x, int64_t K, const typename P::T* panel
   constexpr int64_t kFetchStep = kStepBytes / kGroups;  // bytes of `next` each group fetches per step
   const int64_t steps = P::steps(K), full = P::full_steps(K);
   __m512 keep[kGroups][kVecs][kRowsPerPass];
-  for (int g = 0; g < kGroups; ++g)
-    for (int v = 0; v < kVecs; ++v)
-      for (int m = 0; m < (g ? MB1 : MB0); ++m)
-        keep[g][v][m] = accumulate ? _mm512_maskz_loadu_ps(lanes(valid - 16 * v), y + (g * kRowsPerPass + m) * ldy + 16 * v)
-                                   : _mm512_setzero_ps();
+  load_block<MB0>(keep[0], y, ldy, valid, accumulate);
+  if constexpr (MB1 > 0) load_block<MB1>(keep[1], y + kRowsPerPass * ldy, ldy, valid, accumulate);
   auto group = [&]<int G, int MB, bool Tail>(int64_t j0, int64_t j1) {
     __m512 acc[kVecs][kRowsPerPass];
     for (int v = 0; v < kVecs; ++v)
@@ -174,10 +182,8 @@ void chunked_panel(const typename P::T* x, int64_t K, const typename P::T* panel
     group.template operator()<0, MB0, true>(full, steps);
     if constexpr (MB1 > 0) group.template operator()<1, MB1, true>(full, steps);
   }
-  for (int g = 0; g < kGroups; ++g)
-    for (int v = 0; v < kVecs; ++v)
-      for (int m = 0; m < (g ? MB1 : MB0); ++m)
-        _mm512_mask_storeu_ps(y + (g * kRowsPerPass + m) * ldy + 16 * v, lanes(valid - 16 * v), keep[g][v][m]);
+  store_block<MB0>(keep[0], y, ldy, valid);
+  if constexpr (MB1 > 0) store_block<MB1>(keep[1], y + kRowsPerPass * ldy, ldy, valid);
 }
 
 template <class P>
