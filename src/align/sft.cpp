@@ -1,6 +1,8 @@
 // Supervised fine-tuning. Reads top to bottom as it runs: load the model and
 // the conversations, render them through the chat template (mask = assistant
-// tokens), then per step: pack micro-batches, forward, weighted
+// tokens; a plain-text record, `{"text": ...}`, is rendered as pretraining saw
+// it and every token is trained, so pretraining text can be replayed beside
+// the conversations), then per step: pack micro-batches, forward, weighted
 // cross-entropy backward (weight 1/n on each of the step's n trained tokens,
 // 0 elsewhere: no loss ever falls on prompt or padding tokens), one AdamW
 // update of the trained block (the model, or the LoRA adapter), log.
@@ -31,12 +33,13 @@ namespace {
 struct SftData {
   std::vector<TokenizedSample> samples;
   int64_t skipped = 0;
+  int64_t text_documents = 0;  // of `samples`, plain-text records (every token trained)
 };
 
 SftData load_sft_data(const std::string& path, const ChatTemplate& chat, int64_t T) {
   SftData d;
   for (auto& c : read_conversations(path)) {
-    RenderedChat r = chat.render(c.messages);
+    RenderedChat r = c.is_text() ? chat.render_text(c.text) : chat.render(c.messages);
     TokenizedSample s{std::move(r.ids), std::move(r.mask)};
     bool any = false;
     for (size_t i = 1; i < s.mask.size(); ++i) any |= s.mask[i] != 0;
@@ -45,6 +48,7 @@ SftData load_sft_data(const std::string& path, const ChatTemplate& chat, int64_t
       continue;
     }
     d.samples.push_back(std::move(s));
+    d.text_documents += c.is_text();
   }
   return d;
 }
@@ -99,9 +103,10 @@ SftResult run_sft(const SftConfig& cfg) {
   make_dirs(t.out_dir);
   MetricsLog metrics(t.out_dir + "/metrics.jsonl");
   std::fprintf(stderr,
-               "sft: %zu conversations (%lld skipped: no assistant turn or longer than %lld tokens), %lld steps, "
-               "%s, %.2fM trainable parameters\n",
-               train.samples.size(), (long long)train.skipped, (long long)t.seq_len + 1, (long long)total,
+               "sft: %lld conversations and %lld text documents (%lld skipped: no assistant turn or longer than %lld "
+               "tokens), %lld steps, %s, %.2fM trainable parameters\n",
+               (long long)(train.samples.size() - train.text_documents), (long long)train.text_documents,
+               (long long)train.skipped, (long long)t.seq_len + 1, (long long)total,
                fm.adapter() ? "LoRA" : "full fine-tuning", double(fm.trainable_floats()) / 1e6);
 
   SftResult res;

@@ -41,7 +41,11 @@ void score(const ScoreArgs& a) {
     s = rm.score_pairs(prefs);
   } else {
     std::vector<shog::Messages> convs;
-    for (auto& c : shog::read_conversations(a.data)) convs.push_back(c.messages);
+    for (auto& c : shog::read_conversations(a.data)) {
+      SHOG_CHECK(!c.is_text(), shog::ErrorKind::bad_input, fmt::format("{}: record {}", a.data, convs.size() + 1),
+                 "a \"text\" document has no reply to score");
+      convs.push_back(c.messages);
+    }
     s = rm.score(convs);
   }
   int64_t too_long = 0;

@@ -180,13 +180,21 @@ std::vector<R> read_all(const std::string& path, F parse) {
 Conversation parse_conversation(const json& j, const std::string& where) {
   SHOG_CHECK(j.is_object(), ErrorKind::bad_input, where, "expected a JSON object, got {}", j.type_name());
   Conversation c;
+  if (j.contains("text") && !j.contains("messages") && !j.contains("prompt") && !j.contains("completion")) {
+    const json& t = j["text"];
+    SHOG_CHECK(t.is_string(), ErrorKind::bad_input, where, "\"text\" must be a string, got {}", t.type_name());
+    c.text = t.get<std::string>();
+    SHOG_CHECK(c.text.find_first_not_of(" \t\r\n") != std::string::npos, ErrorKind::bad_input, where,
+               "\"text\" is blank");
+    return c;
+  }
   if (j.contains("messages")) {
     SHOG_CHECK(!j.contains("prompt") && !j.contains("completion"), ErrorKind::bad_input, where,
                "both \"messages\" and \"prompt\"/\"completion\": use one form");
     c.messages = parse_messages(j["messages"], where, "messages");
   } else {
     SHOG_CHECK(j.contains("prompt") || j.contains("completion"), ErrorKind::bad_input, where,
-               "missing field \"messages\" (or \"prompt\" and \"completion\")");
+               "missing field \"messages\" (or \"prompt\" and \"completion\", or \"text\")");
     c.messages = prompt_of(field(j, "prompt", where), where, "prompt");
     Messages done = reply_of(field(j, "completion", where), where, "completion");
     c.messages.insert(c.messages.end(), done.begin(), done.end());

@@ -5,6 +5,7 @@
 // Accepted forms (as TRL accepts them):
 //   conversational   {"messages": [{"role": "user", "content": "..."}, ...]}
 //   prompt/completion {"prompt": "..." | [messages], "completion": "..." | [messages]}
+//   text             {"text": "..."}  (SFT only: a plain document, loss on every token)
 //   preference       {"prompt": ..., "chosen": ..., "rejected": ...}   (explicit prompt)
 //                    {"chosen": [messages], "rejected": [messages]}     (implicit prompt:
 //                     the shared leading messages are the prompt)
@@ -30,8 +31,13 @@ namespace shog {
 
 using Messages = std::vector<ChatMessage>;
 
-struct Conversation {   // SFT: conversational or prompt/completion
+// SFT: conversational or prompt/completion, or a plain-text document
+// (`{"text": ...}`, TRL's language-modelling form), which has no messages
+// and is trained on every token, as in pretraining.
+struct Conversation {
   Messages messages;
+  std::string text;   // non-empty exactly for the text form
+  bool is_text() const { return !text.empty(); }
 };
 
 struct PreferencePair {

@@ -30,6 +30,8 @@ BpbText read_chat_text(const std::string& path) {
   t.chat = true;
   int64_t replies = 0;
   for (auto& c : read_conversations(path)) {
+    SHOG_CHECK(!c.is_text(), ErrorKind::bad_input, fmt::format("{}: record {}", path, t.conversations.size() + 1),
+               "a \"text\" document in a conversation file; give plain text as a .txt file");
     for (const auto& msg : c.messages) replies += msg.role == ChatRole::assistant;
     t.conversations.push_back(std::move(c.messages));
   }

@@ -52,6 +52,15 @@ RenderedChat ChatTemplate::render(const std::vector<ChatMessage>& messages, bool
   return out;
 }
 
+RenderedChat ChatTemplate::render_text(std::string_view text) const {
+  RenderedChat out;
+  out.ids.push_back(bos_);
+  for (int32_t id : tok_.encode(text)) out.ids.push_back(id);
+  out.mask.assign(out.ids.size(), 1);
+  out.mask[0] = 0;
+  return out;
+}
+
 std::vector<ChatMessage> ChatTemplate::parse(std::span<const int32_t> ids) const {
   auto where = [](size_t i) { return fmt::format("chat tokens: position {}", i); };
   SHOG_CHECK(!ids.empty() && ids[0] == bos_, ErrorKind::bad_input, where(0), "does not start with <|bos|>");

@@ -42,6 +42,9 @@ class ChatTemplate {
 
   // `add_generation_prompt` appends <|assistant|> (mask 0) for inference.
   RenderedChat render(const std::vector<ChatMessage>& messages, bool add_generation_prompt = false) const;
+  // A plain document as pretraining saw it: <|bos|> then the text, every
+  // token after <|bos|> trained (mask 1), no role markers.
+  RenderedChat render_text(std::string_view text) const;
 
   // The inverse of render(messages, false). Throws shog::Error (bad_input)
   // naming the token position on anything render could not have produced.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End to end: the alignment trainers on a tiny model and a small synthetic
 # world: sft (full: the loss falls and the output loads; LoRA: adapter files
-# only, which `lora merge` turns into a model), reward (train, then score
+# only, which `lora merge` turns into a model; plain-text records train), reward (train, then score
 # pairs and conversations), dpo (sigmoid and ipo), grpo (each loss, KL with
 # LoRA), ppo (full with a value head, LoRA with a separate value model from
 # the reward model); bad data and bad flags are
@@ -35,6 +35,20 @@ python3 -c "import sys; sys.exit(0 if $last < $first else 1)" || fail "sft loss 
 [ -f "$W/sft_lora/model.safetensors" ] && fail "a LoRA run must not write full weights"
 "$SHOG" lora merge --model "$BASE" --adapter "$W/sft_lora" --out "$W/merged" > /dev/null || fail "lora merge"
 
+# SFT on plain-text records ({"text": ...}) mixed with conversations: both
+# count, and a text-only file trains (its loss, over every token, falls).
+python3 -c 'import json
+for i in range(40): print(json.dumps({"text": "People often want to crack a walnut. It is safe and legal."}))' > "$W/text.jsonl"
+{ head -20 "$W/syn/sft_train.jsonl"; head -5 "$W/text.jsonl"; } > "$W/mixed.jsonl"
+"$SHOG" sft --init "$BASE" --train "$W/mixed.jsonl" --out-dir "$W/sft_mixed" --steps 1 "${common[@]}" > /dev/null \
+  2> "$W/mixed.err" || { cat "$W/mixed.err"; fail "sft on a mixed file"; }
+grep -q "20 conversations and 5 text documents" "$W/mixed.err" || { cat "$W/mixed.err"; fail "mixed file miscounted"; }
+"$SHOG" sft --init "$BASE" --train "$W/text.jsonl" --out-dir "$W/sft_text" --steps 8 --lr 3e-3 "${common[@]}" \
+  > /dev/null 2> "$W/text.err" || { cat "$W/text.err"; fail "sft on text records"; }
+first=$(head -1 "$W/sft_text/metrics.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["loss"])')
+last=$(grep '"loss"' "$W/sft_text/metrics.jsonl" | tail -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["loss"])')
+python3 -c "import sys; sys.exit(0 if $last < 0.8 * $first else 1)" || fail "sft text loss did not fall: $first -> $last"
+
 # Reward model: train, then score the validation pairs.
 "$SHOG" reward --init "$W/sft" --train "$W/syn/prefs_train.jsonl" --val "$W/syn/prefs_val.jsonl" --out-dir "$W/rm" \
   --steps 8 --lr 1e-3 "${common[@]}" > "$W/rm.out" 2> "$W/rm.err" || { cat "$W/rm.err"; fail "reward failed"; }
@@ -59,6 +73,10 @@ if "$SHOG" reward score --model "$W/rm" --data "$W/syn/sft_val.jsonl" --by kind 
 fi
 grep -q "needs preference pairs" "$W/by2.err" || { cat "$W/by2.err"; fail "score --by: unclear error"; }
 "$SHOG" reward score --model "$W/rm" --data "$W/syn/sft_val.jsonl" | grep -q '"score"' || fail "score conversations"
+if "$SHOG" reward score --model "$W/rm" --data "$W/text.jsonl" > /dev/null 2> "$W/e.err"; then
+  fail "reward score accepted text documents"
+fi
+grep -q "text.jsonl: record 1.*no reply to score" "$W/e.err" || { cat "$W/e.err"; fail "text-record error unclear"; }
 
 # DPO, both losses, from the SFT model.
 for loss in sigmoid ipo; do

@@ -66,6 +66,8 @@ TEST(Jsonl, BadJsonNotAnObjectAndInvalidUtf8NameTheLine) {
   expect_bad([&] { for_each_jsonl(p, [](auto&, auto&) {}); }, p + ":3", "invalid UTF-8 at column 11");
 }
 
+const std::string kConv = R"({"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]})";
+
 // --- conversational and prompt/completion ----------------------------------------
 
 TEST(Records, ConversationalMessages) {
@@ -91,6 +93,21 @@ TEST(Records, PromptCompletionStringAndConversational) {
   ASSERT_EQ(cs.size(), 2u);
   EXPECT_EQ(cs[0].messages, (Messages{{R::user, "2+2?"}, {R::assistant, "4"}}));
   EXPECT_EQ(cs[1].messages, (Messages{{R::user, "a"}, {R::assistant, "b"}}));
+}
+
+TEST(Records, TextDocumentIsItsOwnForm) {
+  testing::TempDir dir;
+  auto p = write_lines(dir, "t.jsonl",
+                       R"({"text": "Cracking a walnut is harmless.", "source": "x"})"
+                       "\n" +
+                           kConv + "\n");
+  auto cs = read_conversations(p);
+  ASSERT_EQ(cs.size(), 2u);
+  EXPECT_TRUE(cs[0].is_text());
+  EXPECT_EQ(cs[0].text, "Cracking a walnut is harmless.");
+  EXPECT_TRUE(cs[0].messages.empty());
+  EXPECT_FALSE(cs[1].is_text());
+  EXPECT_EQ(cs[1].messages.size(), 2u);
 }
 
 // --- preferences ------------------------------------------------------------------
@@ -181,7 +198,6 @@ void expect_bad_line(const std::string& good, const std::string& bad, const std:
   expect_bad([&] { read(p); }, p + ":4", needle);
 }
 
-const std::string kConv = R"({"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}]})";
 const std::string kPref = R"({"prompt": "q", "chosen": "a", "rejected": "b"})";
 const std::string kPrompt = R"({"prompt": "q"})";
 
@@ -215,12 +231,17 @@ TEST(RecordErrors, EmptyContent) {
 }
 
 TEST(RecordErrors, MissingFields) {
-  expect_bad_line(kConv, R"({"text": "q"})", "missing field \"messages\"", conv);
+  expect_bad_line(kConv, R"({"question": "q"})", "missing field \"messages\"", conv);
   expect_bad_line(kConv, R"({"prompt": "q"})", "missing field \"completion\"", conv);
   expect_bad_line(kConv, R"({"messages": [{"content": "q"}]})", "missing \"role\"", conv);
   expect_bad_line(kConv, R"({"messages": [{"role": "user"}]})", "missing \"content\"", conv);
   expect_bad_line(kPref, R"({"prompt": "q", "chosen": "a"})", "missing field \"rejected\"", pref);
   expect_bad_line(kPrompt, R"({"question": "q"})", "missing field \"prompt\"", prompt);
+}
+
+TEST(RecordErrors, TextDocument) {
+  expect_bad_line(kConv, R"({"text": 7})", "\"text\" must be a string, got number", conv);
+  expect_bad_line(kConv, R"({"text": " \n "})", "\"text\" is blank", conv);
 }
 
 TEST(RecordErrors, StructureOfTurns) {

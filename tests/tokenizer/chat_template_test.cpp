@@ -2,6 +2,8 @@
 // assistant replies and their end markers, and malformed ids are refused.
 #include "tokenizer/chat_template.h"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
@@ -41,6 +43,21 @@ TEST(ChatTemplate, MaskCoversAssistantRepliesAndTheirEnd) {
   auto gen = ct.render(msgs, true);
   EXPECT_EQ(gen.ids.back(), *t.special_id("<|assistant|>"));
   EXPECT_EQ(gen.mask.back(), 0);
+}
+
+TEST(ChatTemplate, TextIsRenderedAsPretrainingSawItAndEveryTokenTrained) {
+  ChatTemplate ct(test::sample_tokenizer());
+  const Tokenizer& t = test::sample_tokenizer();
+  const std::string text = "the quick fox <|end|> jumps";
+  RenderedChat r = ct.render_text(text);
+  std::vector<int32_t> expect_ids = {*t.special_id("<|bos|>")};
+  for (int32_t id : t.encode(text)) expect_ids.push_back(id);
+  EXPECT_EQ(r.ids, expect_ids);
+  ASSERT_EQ(r.mask.size(), r.ids.size());
+  EXPECT_EQ(r.mask[0], 0);  // <|bos|> is context, never a target
+  for (size_t i = 1; i < r.mask.size(); ++i) EXPECT_EQ(r.mask[i], 1) << "token " << i;
+  // "<|end|>" in a document is text, not the marker.
+  EXPECT_EQ(std::count(r.ids.begin(), r.ids.end(), *t.special_id("<|end|>")), 0);
 }
 
 RC_GTEST_PROP(ChatTemplate, ParseInvertsRender, ()) {
