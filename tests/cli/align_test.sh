@@ -15,6 +15,10 @@ tiny_data /usr/share/common-licenses/GPL-3
 cp "$W/tok.json" "$W/run/tokenizer.json"
 BASE="$W/run/step_000010"
 "$SHOG" data synth --out "$W/syn" --train 120 --val 30 --test 30 > /dev/null
+# The loss of a run's first (1) or last (-1) logged step.
+loss_at() {
+  grep '"loss"' "$1/metrics.jsonl" | python3 -c 'import json,sys; l=sys.stdin.readlines(); print(json.loads(l[0 if '"$2"' == 1 else -1])["loss"])'
+}
 common=(--seq-len 128 --batch-rows 4 --progress false --dtype f32)
 
 # SFT, full: loss falls on a repeated tiny set; writes a loadable model dir.
@@ -23,8 +27,7 @@ common=(--seq-len 128 --batch-rows 4 --progress false --dtype f32)
 for f in model.safetensors config.json tokenizer.json metrics.jsonl loss.svg run.toml; do
   [ -f "$W/sft/$f" ] || fail "sft wrote no $f"
 done
-first=$(head -1 "$W/sft/metrics.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["loss"])')
-last=$(grep '"loss"' "$W/sft/metrics.jsonl" | tail -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["loss"])')
+first=$(loss_at "$W/sft" 1); last=$(loss_at "$W/sft" -1)
 python3 -c "import sys; sys.exit(0 if $last < $first else 1)" || fail "sft loss did not fall: $first -> $last"
 "$SHOG" generate --model "$W/sft" -q "hello" --max-tokens 4 --temperature 0 > /dev/null || fail "sft output not loadable"
 
@@ -45,8 +48,7 @@ for i in range(40): print(json.dumps({"text": "People often want to crack a waln
 grep -q "20 conversations and 5 text documents" "$W/mixed.err" || { cat "$W/mixed.err"; fail "mixed file miscounted"; }
 "$SHOG" sft --init "$BASE" --train "$W/text.jsonl" --out-dir "$W/sft_text" --steps 8 --lr 3e-3 "${common[@]}" \
   > /dev/null 2> "$W/text.err" || { cat "$W/text.err"; fail "sft on text records"; }
-first=$(head -1 "$W/sft_text/metrics.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin)["loss"])')
-last=$(grep '"loss"' "$W/sft_text/metrics.jsonl" | tail -1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["loss"])')
+first=$(loss_at "$W/sft_text" 1); last=$(loss_at "$W/sft_text" -1)
 python3 -c "import sys; sys.exit(0 if $last < 0.8 * $first else 1)" || fail "sft text loss did not fall: $first -> $last"
 
 # Reward model: train, then score the validation pairs.
