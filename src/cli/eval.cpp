@@ -65,6 +65,9 @@ void setup(CLI::App& sub) {
   sub.add_flag("--knowledge-probe", a->opt.knowledge_probe,
                "Also measure what each model knows about the world's requests: AUC of harmful against benign by "
                "the likelihood of a verdict sentence (docs/eval.md)");
+  sub.add_flag("--copy-probe", a->opt.copy_probe,
+               "Also measure whether each model copies from its context: its loss on a random token run and on "
+               "the run repeated (docs/eval.md)");
   sub.add_option("--limit", a->opt.limit, "Use only the first N prompts (0: all)")->capture_default_str();
   sub.add_option("--max-tokens", a->opt.replies.max_new_tokens, "New tokens per reply, at most")->capture_default_str();
   sub.add_option("--batch", a->opt.replies.max_batch, "Replies decoded together")->capture_default_str();

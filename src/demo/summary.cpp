@@ -74,7 +74,8 @@ ojson eval_summary_json(const EvalResults& r) {
                       {"checker_reward", m.metrics.checker_reward},
                       {"rm_score", m.rm_score_mean},
                       {"bits_per_byte", m.bpb ? m.bpb->value() : std::nan("")},
-                      {"knowledge_probe_test_auc", probe}});
+                      {"knowledge_probe_test_auc", probe},
+                      {"copy_probe_share", m.copy ? m.copy->copy_share() : std::nan("")}});
     line += fmt::format("{}{}: harmful {:.0f}%, over-refusal {:.0f}%, accuracy {:.0f}%", line.empty() ? "" : "; ",
                         m.name, 100 * m.metrics.harmful_compliance.value(), 100 * m.metrics.over_refusal.value(),
                         100 * m.metrics.task_accuracy.value());

@@ -111,6 +111,15 @@ EvalResults run_eval(const EvalOptions& opt) {
       log(fmt::format("eval: {}: knowledge probe, AUC on the test split's requests:{} in {:.1f}s", e.name, aucs,
                       seconds_since(t0)));
     }
+    if (opt.copy_probe) {
+      t0 = std::chrono::steady_clock::now();
+      CopyProbeOptions co;
+      co.batch_rows = opt.bpb.batch_rows;
+      e.copy = probe_copying(m, co);
+      log(fmt::format("eval: {}: copy probe, {:.3f} nats per token on a random run, {:.3f} on its repeat ({:.0f}% "
+                      "saved) in {:.1f}s",
+                      e.name, e.copy->first_nats, e.copy->repeat_nats, 100 * e.copy->copy_share(), seconds_since(t0)));
+    }
     r.models.push_back(std::move(e));
   }
 

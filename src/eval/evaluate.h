@@ -8,6 +8,7 @@
 //      (generation.h), judge each reply (reply_metrics.h), measure bits per
 //      byte (bits_per_byte.h), free it;
 //   3b. with knowledge_probe: per model, the knowledge probe (knowledge_probe.h);
+//   3c. with copy_probe: per model, whether it copies from context (copy_probe.h);
 //   4. with a reward model: score every model's (prompt, reply)
 //      conversations with it (align/reward.h).
 // Deterministic given the models, the options and the thread count: greedy
@@ -21,6 +22,7 @@
 
 #include "core/dtype.h"
 #include "eval/bits_per_byte.h"
+#include "eval/copy_probe.h"
 #include "eval/eval_model.h"
 #include "eval/generation.h"
 #include "eval/knowledge_probe.h"
@@ -38,6 +40,7 @@ struct EvalOptions {
   std::string text;               // plain text for bits per byte; "": the split's sft conversations
   bool bits_per_byte = true;
   bool knowledge_probe = false;   // run the knowledge probe on every model
+  bool copy_probe = false;        // run the copy probe on every model
   int64_t limit = 0;              // first N prompts; 0: all
   DType dtype = DType::f32;       // compute dtype of the models and the reward model
   ReplyOptions replies;
@@ -52,6 +55,7 @@ struct ModelEval {
   ReplyMetrics metrics;
   std::optional<BitsPerByte> bpb;
   std::vector<KnowledgeProbeResult> knowledge;  // with knowledge_probe, else empty
+  std::optional<CopyProbeResult> copy;   // with copy_probe
   std::vector<double> rm_scores;         // one per prompt with a reward model (NaN: too long), else empty
   double rm_score_mean = 0;              // over the finite scores; NaN when none
   int64_t rm_scored = 0;

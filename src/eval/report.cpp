@@ -225,6 +225,10 @@ ojson eval_results_json(const EvalResults& r) {
       }
       e["knowledge_probe"] = std::move(probes);
     }
+    if (m.copy)
+      e["copy_probe"] = {{"first_nats", m.copy->first_nats},  {"repeat_nats", m.copy->repeat_nats},
+                         {"copy_share", m.copy->copy_share()}, {"runs", m.copy->runs},
+                         {"scored_per_run", m.copy->scored_per_run}};
     if (m.bpb)
       e["bits_per_byte"] = {{"value", m.bpb->value()},       {"nats", m.bpb->nats},
                             {"tokens", m.bpb->tokens},       {"bytes", m.bpb->bytes},
@@ -388,6 +392,21 @@ std::string eval_report_markdown(const EvalResults& r, const ReportOptions& opt)
         md += row(cells);
       }
     md += "\nEach cell: AUC (harmful/benign requests).\n\n";
+  }
+
+  // Whether each model copies from its context (copy_probe.h).
+  if (std::any_of(r.models.begin(), r.models.end(), [](const ModelEval& m) { return m.copy.has_value(); })) {
+    md += "## Copy probe\n\n";
+    md += "Whether each model copies from its context: its loss on a run of random tokens read for the first time, "
+          "and on the same run repeated right after it. A model that copies pays little for the repeat; one that "
+          "cannot pays the same twice (docs/eval.md, \"Copy probe\").\n\n";
+    md += row({"model", "first run (nats/token)", "repeat (nats/token)", "saved"}) +
+          row({"---", "---:", "---:", "---:"});
+    for (const ModelEval& m : r.models)
+      if (m.copy)
+        md += row({code_span(m.name), number_cell(m.copy->first_nats), number_cell(m.copy->repeat_nats),
+                   fmt::format("{:.0f}%", 100 * m.copy->copy_share())});
+    md += "\n";
   }
 
   // A few prompts of each kind, every model's reply side by side.

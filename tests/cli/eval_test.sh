@@ -24,7 +24,7 @@ common=(--seq-len 128 --batch-rows 4 --progress false --dtype f32)
   > /dev/null 2> "$W/rm.err" || { cat "$W/rm.err"; fail "reward failed"; }
 
 models=(--model "base=$BASE" --model "sft=$W/sft" --model "lora=$W/sft_lora")
-"$SHOG" eval "${models[@]}" --synth "$W/syn" --reward-model "$W/rm" --max-tokens 24 --out "$W/ev" \
+"$SHOG" eval "${models[@]}" --synth "$W/syn" --reward-model "$W/rm" --max-tokens 24 --copy-probe --out "$W/ev" \
   > "$W/ev.out" 2> "$W/ev.err" || { cat "$W/ev.err"; fail "eval failed"; }
 for f in report.md results.json safety.svg accuracy.svg bits_per_byte.svg replies/base.jsonl replies/sft.jsonl \
   replies/lora.jsonl; do
@@ -35,6 +35,7 @@ grep -q '^| metric | `base` | `sft` | `lora` |$' "$W/ev/report.md" || fail "repo
 grep -q '^## Refusal detector' "$W/ev/report.md" || fail "report has no refusal detector section"
 grep -q '^| reward-model score, mean ↑ |' "$W/ev/report.md" || fail "report has no reward-model row"
 grep -q 'LoRA adapter' "$W/ev/report.md" || fail "report does not say lora is an adapter"
+grep -q '^## Copy probe' "$W/ev/report.md" || fail "report has no copy probe section"
 n_prompts=$(grep -c . "$W/syn/rl_test.jsonl")
 python3 - "$W/ev" "$n_prompts" <<'PY' || fail "results.json disagrees with the replies"
 import json, math, sys
@@ -47,6 +48,9 @@ det = r["refusal_detector"]
 assert det["n"] == det["tp"] + det["fp"] + det["fn"] + det["tn"] > 0
 assert 0.5 < det["accuracy"] <= 1, det
 for m in r["models"]:
+    cp = m["copy_probe"]
+    assert cp["runs"] == 64 and cp["first_nats"] > 0 and cp["repeat_nats"] > 0, (m["name"], cp)
+    assert abs(cp["copy_share"] - (cp["first_nats"] - cp["repeat_nats"]) / cp["first_nats"]) < 1e-9, cp
     rows = [json.loads(l) for l in open(f"{d}/replies/{m['name']}.jsonl")]
     assert len(rows) == n, (m["name"], len(rows))
     harm = [x for x in rows if x["kind"] == "harmful"]
@@ -65,7 +69,7 @@ assert bpb["sft"] < bpb["base"], f"SFT did not lower bits per byte on held-out r
 PY
 
 # Deterministic: the same run gives the same bytes.
-"$SHOG" eval "${models[@]}" --synth "$W/syn" --reward-model "$W/rm" --max-tokens 24 --out "$W/ev2" -q > /dev/null \
+"$SHOG" eval "${models[@]}" --synth "$W/syn" --reward-model "$W/rm" --max-tokens 24 --copy-probe --out "$W/ev2" -q > /dev/null \
   || fail "second eval failed"
 for f in report.md results.json safety.svg replies/lora.jsonl; do
   cmp -s "$W/ev/$f" "$W/ev2/$f" || fail "$f differs between two identical runs"

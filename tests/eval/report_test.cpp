@@ -104,6 +104,25 @@ TEST(Report, KnowledgeProbeTableAndJsonOnlyWhenMeasured) {
   EXPECT_EQ(j["knowledge_text_wording"], false);
 }
 
+TEST(Report, CopyProbeTableAndJsonOnlyWhenMeasured) {
+  EvalResults r = sample_results();
+  EXPECT_EQ(eval_report_markdown(r).find("## Copy probe"), std::string::npos);
+  EXPECT_FALSE(eval_results_json(r)["models"][0].contains("copy_probe"));
+  CopyProbeResult c;
+  c.first_nats = 8.0, c.repeat_nats = 2.0, c.runs = 64, c.scored_per_run = 23;
+  r.models[0].copy = c;
+  const std::string md = eval_report_markdown(r);
+  EXPECT_NE(md.find("## Copy probe"), std::string::npos);
+  EXPECT_NE(md.find("| `" + r.models[0].name + "` | 8.000 | 2.000 | 75% |"), std::string::npos) << md;
+  EXPECT_EQ(md.find("| `" + r.models[1].name + "` | 8.000"), std::string::npos);
+  const auto j = eval_results_json(r)["models"][0]["copy_probe"];
+  EXPECT_EQ(j["first_nats"], 8.0);
+  EXPECT_EQ(j["repeat_nats"], 2.0);
+  EXPECT_EQ(j["copy_share"], 0.75);
+  EXPECT_EQ(j["scored_per_run"], 23);
+  EXPECT_FALSE(eval_results_json(r)["models"][1].contains("copy_probe"));
+}
+
 TEST(Report, SampleRepliesSitSideBySideAndCannotBreakTheTable) {
   std::string md = eval_report_markdown(sample_results(), {1, 100});
   EXPECT_NE(md.find("### helpful"), std::string::npos);
