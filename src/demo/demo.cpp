@@ -299,7 +299,8 @@ DemoResult run_demo(const DemoOptions& opt) {
   eo.knowledge_probe = true;
   eo.copy_probe = true;
   if (opt.progress) eo.log = [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); };
-  std::string eval_key = fmt::format("max_new_tokens = {}\nknowledge_probe = true\ncopy_probe = true\nmodels = [", opt.eval_max_tokens);
+  std::string eval_key = fmt::format("max_new_tokens = {}\nknowledge_probe = true\ncopy_probe = true\nmodels = [",
+                                     opt.eval_max_tokens);
   for (const auto& m : eo.models) eval_key += m.name + ", ";
   eval_key += "]\n";
   stages.run("eval", "evaluation: every stage side by side", eval_key, [&] {

@@ -101,7 +101,10 @@ TEST(CopyProbe, AModelTrainedOnRepeatedRunsSavesMostOfTheRepeat) {
       std::vector<int32_t> row{0};
       for (int64_t i = 0; i < L; ++i) row.push_back(pool[size_t(rng.below(pool.size()))]);
       row.insert(row.end(), row.begin() + 1, row.end());
-      for (int64_t t = 0; t < T; ++t) in[size_t(b * T + t)] = row[size_t(t)], tg[size_t(b * T + t)] = row[size_t(t + 1)];
+      for (int64_t t = 0; t < T; ++t) {
+        in[size_t(b * T + t)] = row[size_t(t)];
+        tg[size_t(b * T + t)] = row[size_t(t + 1)];
+      }
     }
     m.zero_grad();
     m.forward(in.data(), B, T);
