@@ -81,14 +81,14 @@ ScoredSamples chat_reply_samples(const ChatTemplate& chat, const std::vector<Mes
   return out;
 }
 
-std::vector<NllSum> sample_nll(Transformer& m, const std::vector<TokenizedSample>& samples, int64_t T,
-                               int64_t batch_rows, int32_t pad_id) {
+std::vector<std::vector<double>> token_nll(Transformer& m, const std::vector<TokenizedSample>& samples, int64_t T,
+                                           int64_t batch_rows, int32_t pad_id) {
   SHOG_CHECK(batch_rows >= 1, ErrorKind::invalid_argument, "bits per byte", "batch rows must be >= 1");
   std::vector<std::vector<int64_t>> lengths;
   for (const auto& s : samples) lengths.push_back({packed_length(s, PackMode::next_token)});
   std::vector<size_t> order(samples.size());
   std::iota(order.begin(), order.end(), size_t(0));
-  std::vector<NllSum> out(samples.size());
+  std::vector<std::vector<double>> out(samples.size());
   const bool was_training = m.training();
   m.set_training(false);
   std::vector<float> logp;
@@ -99,15 +99,24 @@ std::vector<NllSum> sample_nll(Transformer& m, const std::vector<TokenizedSample
     m.forward(b.inputs.data(), b.B, b.T, b.seg_lens);
     logp.assign(b.inputs.size(), 0.0f);
     m.token_logprobs(b.targets.data(), logp.data());
-    for (size_t k = 0; k < group.size(); ++k) {
-      NllSum& o = out[group[k]];
+    for (size_t k = 0; k < group.size(); ++k)
       for (int64_t i = b.first[k]; i <= b.last(k); ++i)
-        if (b.weights[size_t(i)] != 0) o.nats -= double(logp[size_t(i)]), o.tokens += 1;
-    }
+        if (b.weights[size_t(i)] != 0) out[group[k]].push_back(-double(logp[size_t(i)]));
   }
   m.set_training(was_training);
-  for (const NllSum& o : out)
+  return out;
+}
+
+std::vector<NllSum> sample_nll(Transformer& m, const std::vector<TokenizedSample>& samples, int64_t T,
+                               int64_t batch_rows, int32_t pad_id) {
+  std::vector<NllSum> out;
+  for (const std::vector<double>& tokens : token_nll(m, samples, T, batch_rows, pad_id)) {
+    NllSum o;
+    for (double t : tokens) o.nats += t;
+    o.tokens = int64_t(tokens.size());
     SHOG_CHECK(std::isfinite(o.nats), ErrorKind::numeric, "bits per byte", "the log-likelihood is {}", o.nats);
+    out.push_back(o);
+  }
   return out;
 }
 

@@ -86,5 +86,9 @@ NllSum sum_nll(Transformer& m, const std::vector<TokenizedSample>& samples, int6
 // The same per sample, in the order of `samples` (the knowledge probe's).
 std::vector<NllSum> sample_nll(Transformer& m, const std::vector<TokenizedSample>& samples, int64_t T,
                                int64_t batch_rows, int32_t pad_id);
+// -ln p of each masked token of each sample, in the samples' and the
+// tokens' order (the copy probe's); not checked for finiteness.
+std::vector<std::vector<double>> token_nll(Transformer& m, const std::vector<TokenizedSample>& samples, int64_t T,
+                                           int64_t batch_rows, int32_t pad_id);
 
 }  // namespace shog

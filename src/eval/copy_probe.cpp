@@ -1,5 +1,7 @@
 #include "eval/copy_probe.h"
 
+#include <cmath>
+
 #include "align/packing.h"
 #include "core/error.h"
 #include "core/random.h"
@@ -15,8 +17,9 @@ CopyProbeResult probe_copying(Transformer& m, const std::vector<int32_t>& pool, 
   SHOG_CHECK(opt.runs >= 1, ErrorKind::invalid_argument, "copy probe", "runs {} is below 1", opt.runs);
   SHOG_CHECK(2 * L <= T, ErrorKind::invalid_argument, "copy probe",
              "two runs of {} tokens do not fit the model's context of {} tokens", L, T);
-  // The same ids scored twice: once on the first run, once on the second.
-  std::vector<TokenizedSample> first, repeat;
+  // One pass scores both runs' tokens after their first: per sample, the
+  // first L - 1 scored tokens are the first run's, the next L - 1 the repeat's.
+  std::vector<TokenizedSample> samples;
   Rng rng(opt.seed);
   for (int64_t r = 0; r < opt.runs; ++r) {
     TokenizedSample s;
@@ -24,16 +27,18 @@ CopyProbeResult probe_copying(Transformer& m, const std::vector<int32_t>& pool, 
     for (int64_t i = 0; i < L; ++i) s.ids.push_back(pool[size_t(rng.below(uint64_t(pool.size())))]);
     s.ids.insert(s.ids.end(), s.ids.begin() + 1, s.ids.end());
     s.mask.assign(s.ids.size(), 0);
-    TokenizedSample t = s;
-    for (int64_t i = 2; i <= L; ++i) s.mask[size_t(i)] = 1, t.mask[size_t(L + i)] = 1;
-    first.push_back(std::move(s));
-    repeat.push_back(std::move(t));
+    for (int64_t i = 2; i <= L; ++i) s.mask[size_t(i)] = 1, s.mask[size_t(L + i)] = 1;
+    samples.push_back(std::move(s));
   }
-  const NllSum a = sum_nll(m, first, T, opt.batch_rows, pad_id);
-  const NllSum b = sum_nll(m, repeat, T, opt.batch_rows, pad_id);
+  double first = 0, repeat = 0;
+  for (const std::vector<double>& nll : token_nll(m, samples, T, opt.batch_rows, pad_id))
+    for (int64_t i = 0; i < 2 * (L - 1); ++i) (i < L - 1 ? first : repeat) += nll[size_t(i)];
+  const double scored = double(opt.runs * (L - 1));
+  SHOG_CHECK(std::isfinite(first) && std::isfinite(repeat), ErrorKind::numeric, "copy probe",
+             "the log-likelihood is {} (first run) and {} (repeat)", -first, -repeat);
   CopyProbeResult res;
-  res.first_nats = a.nats / double(a.tokens);
-  res.repeat_nats = b.nats / double(b.tokens);
+  res.first_nats = first / scored;
+  res.repeat_nats = repeat / scored;
   res.runs = opt.runs;
   res.scored_per_run = L - 1;
   return res;
