@@ -31,7 +31,7 @@ std::vector<int32_t> pool_of(int32_t lo, int32_t hi) {
 }
 
 // -ln p(ids[i] | ids[<i]) from one forward pass of the whole row.
-std::vector<double> token_nll(Transformer& m, const std::vector<int32_t>& ids) {
+std::vector<double> reference_token_nll(Transformer& m, const std::vector<int32_t>& ids) {
   const int64_t T = int64_t(ids.size()) - 1, V = m.config().vocab;
   m.forward(ids.data(), 1, T);
   std::vector<float> logits(size_t(T * V));
@@ -62,7 +62,7 @@ TEST(CopyProbe, LossesAreTheMeanTokenLossOfEachRunAfterItsFirstToken) {
     for (int64_t i = 0; i < o.run_length; ++i) ids.push_back(pool[size_t(rng.below(pool.size()))]);
     ids.insert(ids.end(), ids.begin() + 1, ids.end());
     ASSERT_EQ(ids.size(), size_t(1 + 2 * o.run_length));
-    const std::vector<double> nll = token_nll(m, ids);
+    const std::vector<double> nll = reference_token_nll(m, ids);
     for (int64_t i = 2; i <= o.run_length; ++i) first += nll[size_t(i)], repeat += nll[size_t(o.run_length + i)];
   }
   const double n = double(o.runs * (o.run_length - 1));
