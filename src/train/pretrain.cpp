@@ -28,6 +28,7 @@
 #include "core/file_io.h"
 #include "data/batch_loader.h"
 #include "data/token_shard.h"
+#include "model/model_io.h"
 #include "model/transformer.h"
 #include "ops/gemm_peak.h"
 #include "train/adamw_optimizer.h"
@@ -53,6 +54,10 @@ void PretrainConfig::register_fields(ConfigFields& f) {
   f.add("model.norm_eps", "RMSNorm epsilon (0: preset)", &norm_eps);
   f.add("model.tie_embeddings", "share embedding and output head: true, false, preset", &tie_embeddings);
   f.add("model.init_std", "std of the normal weight init", &init_std);
+  f.add("model.init_from",
+        "start from the weights of this checkpoint or model directory (fresh optimizer, schedule and data order; "
+        "the shape must match)",
+        &init_from);
   f.add("data.train", "training token shards (list or comma-separated)", &train_shards);
   f.add("data.val", "validation token shards", &val_shards);
   f.add("data.tokenizer", "tokenizer file, copied next to checkpoints", &tokenizer);
@@ -200,6 +205,19 @@ void check_ranks_agree(Communicator& comm, const Transformer& model, int64_t ste
              int64_t(differ), comm.size());
 }
 
+// model.init_from: the weights of another run as the starting point. The
+// shape is compared key by key first, so that a mismatch names the key
+// rather than failing inside the tensor loader.
+void load_init_weights(const std::string& dir, const ModelConfig& mc, Transformer& model) {
+  const nlohmann::json want = mc.to_hf_json(), have = load_model_config(dir).to_hf_json();
+  for (const auto& [key, value] : want.items()) {
+    SHOG_CHECK(have.contains(key) && have[key] == value, ErrorKind::invalid_argument, "model.init_from",
+               "{} has {} = {}, but this run's [model] gives {}", dir, key,
+               have.contains(key) ? have[key].dump() : std::string("nothing"), value.dump());
+  }
+  load_model_weights(dir, model);
+}
+
 }  // namespace
 
 PretrainResult run_pretrain(const PretrainConfig& cfg, bool resume) {
@@ -262,6 +280,7 @@ PretrainResult run_pretrain(const PretrainConfig& cfg, bool resume, Communicator
     } else {
       SHOG_CHECK(latest_checkpoint(cfg.out_dir).empty(), ErrorKind::invalid_argument, cfg.out_dir,
                  "already holds a checkpoint; pass --resume to continue it, or choose another train.out_dir");
+      if (!cfg.init_from.empty()) load_init_weights(cfg.init_from, mc, model);
     }
   }
   share_start_from_root(comm, model, state);

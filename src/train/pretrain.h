@@ -19,6 +19,10 @@ struct PretrainConfig {
   double rope_theta = 0, norm_eps = 0;
   std::string tie_embeddings = "preset";  // "true", "false" or "preset"
   double init_std = 0.02;
+  // Start from this model's weights (a checkpoint or model directory) instead
+  // of a random init: continued pretraining on new data. The optimizer, lr
+  // schedule and data order start fresh; the [model] shape must match it.
+  std::string init_from;
   // [data]
   std::vector<std::string> train_shards, val_shards;
   std::string tokenizer;  // copied next to checkpoints when given

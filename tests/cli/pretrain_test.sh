@@ -4,7 +4,8 @@
 #    uninterrupted run (same thread count);
 #  - bad config keys/values and corrupt data are clear errors with non-zero exits;
 #  - a NaN loss stops the run and leaves the previous checkpoint intact;
-#  - checkpoints are HF-shaped (model.safetensors + config.json) and a loss plot exists.
+#  - checkpoints are HF-shaped (model.safetensors + config.json) and a loss plot exists;
+#  - model.init_from starts from another run's weights, and refuses a shape that differs.
 # Usage: pretrain_test.sh <shoggoth binary> <source dir>
 source "$(dirname "$0")/common.sh"
 
@@ -74,4 +75,44 @@ set -e
 [ $rc -eq 5 ] || fail "NaN run: rc=$rc $(cat "$W/err")"
 [ "$(cat "$W/nan/latest")" = "step_000002" ] || fail "latest moved"
 [ "$(sha256sum "$W/nan/step_000002/model.safetensors")" = "$sum_before" ] || fail "checkpoint changed"
+# Continued pretraining: a run started from full_f32's last checkpoint. The
+# same seed draws the same first batch as the fresh run, so its first loss is
+# the trained model's loss on that batch, far below the random model's; at a
+# negligible learning rate one step leaves the loaded weights in place.
+"$SHOG" pretrain "${common[@]}" --dtype f32 --init-from "$W/full_f32/step_000012" --steps 1 --warmup-steps 0 \
+  --lr 1e-12 --out-dir "$W/cont" > /dev/null
+python3 - "$W/full_f32/metrics.jsonl" "$W/cont/metrics.jsonl" "$W/full_f32/step_000012/model.safetensors" \
+  "$W/cont/step_000001/model.safetensors" <<'PY' || fail "init_from did not start from the given weights"
+import json, struct, sys
+def first_loss(p):
+    return next(json.loads(l)["loss"] for l in open(p) if '"loss"' in l)
+def tensors(p):
+    raw = open(p, "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    head = json.loads(raw[8:8 + n])
+    out = {}
+    for name, t in head.items():
+        if name == "__metadata__":
+            continue
+        a, b = t["data_offsets"]
+        out[name] = struct.unpack(f"<{(b - a) // 4}f", raw[8 + n + a:8 + n + b])
+    return out
+fresh, cont = first_loss(sys.argv[1]), first_loss(sys.argv[2])
+assert cont < fresh - 0.3, (fresh, cont)
+a, b = tensors(sys.argv[3]), tensors(sys.argv[4])
+assert a.keys() == b.keys(), (sorted(a), sorted(b))
+worst = max(abs(x - y) for k in a for x, y in zip(a[k], b[k]))
+assert worst < 1e-6, worst
+print("init_from: first loss", cont, "against a fresh run's", fresh, "; weights moved at most", worst)
+PY
+# A different shape is refused, naming the key, before any step.
+set +e
+"$SHOG" pretrain "${common[@]}" --init-from "$W/full_f32/step_000012" --n-layer 3 --out-dir "$W/cont3" 2> "$W/err"; rc=$?
+set -e
+[ $rc -eq 2 ] && grep -q "num_hidden_layers" "$W/err" || fail "init_from shape: rc=$rc $(cat "$W/err")"
+[ ! -e "$W/cont3/step_000001" ] || fail "a refused init_from wrote a checkpoint"
+set +e
+"$SHOG" pretrain "${common[@]}" --init-from "$W/no_such_run" --out-dir "$W/cont4" 2> "$W/err"; rc=$?
+set -e
+[ $rc -ne 0 ] && grep -q "no_such_run" "$W/err" || fail "init_from missing dir: rc=$rc $(cat "$W/err")"
 echo "pretrain end-to-end: all checks passed"
