@@ -81,27 +81,19 @@ set -e
 # negligible learning rate one step leaves the loaded weights in place.
 "$SHOG" pretrain "${common[@]}" --dtype f32 --init-from "$W/full_f32/step_000012" --steps 1 --warmup-steps 0 \
   --lr 1e-12 --out-dir "$W/cont" > /dev/null
-python3 - "$W/full_f32/metrics.jsonl" "$W/cont/metrics.jsonl" "$W/full_f32/step_000012/model.safetensors" \
-  "$W/cont/step_000001/model.safetensors" <<'PY' || fail "init_from did not start from the given weights"
-import json, struct, sys
+/usr/bin/python3 - "$W/full_f32/metrics.jsonl" "$W/cont/metrics.jsonl" "$W/full_f32/step_000012/model.safetensors" \
+  "$W/cont/step_000001/model.safetensors" "$SRC/tests/oracle" <<'PY' || fail "init_from did not start from the given weights"
+import json, sys
+sys.path.insert(0, sys.argv[5])
+import numpy as np
+from safetensors_np import load
 def first_loss(p):
     return next(json.loads(l)["loss"] for l in open(p) if '"loss"' in l)
-def tensors(p):
-    raw = open(p, "rb").read()
-    n = struct.unpack("<Q", raw[:8])[0]
-    head = json.loads(raw[8:8 + n])
-    out = {}
-    for name, t in head.items():
-        if name == "__metadata__":
-            continue
-        a, b = t["data_offsets"]
-        out[name] = struct.unpack(f"<{(b - a) // 4}f", raw[8 + n + a:8 + n + b])
-    return out
 fresh, cont = first_loss(sys.argv[1]), first_loss(sys.argv[2])
 assert cont < fresh - 0.3, (fresh, cont)
-a, b = tensors(sys.argv[3]), tensors(sys.argv[4])
+(a, _), (b, _) = load(sys.argv[3]), load(sys.argv[4])
 assert a.keys() == b.keys(), (sorted(a), sorted(b))
-worst = max(abs(x - y) for k in a for x, y in zip(a[k], b[k]))
+worst = max(float(np.abs(a[k] - b[k]).max()) for k in a)
 assert worst < 1e-6, worst
 print("init_from: first loss", cont, "against a fresh run's", fresh, "; weights moved at most", worst)
 PY
