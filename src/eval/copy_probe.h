@@ -13,6 +13,13 @@
 // Only the tokens of each run after its first are scored (the first token of
 // either run cannot be predicted), so the two losses are over the same number
 // of tokens; with no copying at all they are equal in expectation.
+//
+// Blind spot: the repeat always starts run_length tokens after the run, so a
+// head that attends that fixed distance back saves it too, without induction
+// (copying at any distance). A model trained on natural text has no reason to
+// learn one distance, so for those it measures induction in practice; a model
+// trained on runs of one length (as the unit test's is) shows only that the
+// probe sees copying (docs/demo.md, "Session 24").
 #pragma once
 #include <cstdint>
 #include <vector>

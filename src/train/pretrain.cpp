@@ -1,6 +1,7 @@
 // Pretraining loop. Reads top to bottom as the run goes: configure, open the
-// data, build or resume the model, then per step: micro-batches of forward +
-// cross-entropy backward, the gradient sum over data-parallel ranks, one
+// data, build the model (random, or model.init_from's weights) or resume it,
+// then per step: micro-batches of forward + cross-entropy backward, the
+// gradient sum over data-parallel ranks, one
 // clipped AdamW update, logging, validation, checkpoints. Determinism: given
 // the same thread count (and rank count), every kernel and collective is
 // deterministic and all state that changes (weights, moments, data position)
