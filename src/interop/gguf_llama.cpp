@@ -181,6 +181,9 @@ void export_gguf(const ModelDir& m, const std::string& out_path, WeightDType dty
   SHOG_CHECK(m.tokenizer.has_value(), ErrorKind::invalid_argument, out_path,
              "the model directory has no tokenizer.json; GGUF carries the tokenizer");
   const ModelConfig& c = m.config;
+  SHOG_CHECK(!c.smear, ErrorKind::invalid_argument, out_path,
+             "the model has a previous-token smear (shog_smear in config.json), which llama.cpp's llama "
+             "architecture cannot run; it cannot be exported to GGUF");
   const ParamTable table(c);
   GgufWriter w;
   const uint32_t file_type = dtype == WeightDType::f32 ? 0 : dtype == WeightDType::f16 ? 1 : 32;  // llama_ftype

@@ -16,6 +16,11 @@
 namespace shog {
 
 void export_hf(const ModelDir& m, const std::string& out_dir, WeightDType dtype) {
+  // Checked before anything is written: transformers would load such a model
+  // as a plain Llama, skip the gain with a warning, and compute other logits.
+  SHOG_CHECK(!m.config.smear, ErrorKind::invalid_argument, out_dir,
+             "the model has a previous-token smear (shog_smear in config.json), which transformers' "
+             "LlamaForCausalLM does not have; it cannot be exported as a Hugging Face Llama");
   make_dirs(out_dir);
   const ParamTable table(m.config);
   std::vector<std::vector<uint16_t>> halves;  // converted copies, alive until written

@@ -91,11 +91,20 @@ void KvBlockPool::reserve(const std::vector<KvSeqId>& seqs, const std::vector<in
   }
 }
 
-void KvBlockPool::commit(KvSeqId s, int64_t n) {
+void KvBlockPool::commit(KvSeqId s, std::span<const int32_t> tokens) {
   Seq& q = seq(s, "commit");
-  SHOG_CHECK(n >= 0 && q.length + n <= q.reserved, ErrorKind::internal, "kv cache",
+  const int64_t n = int64_t(tokens.size());
+  SHOG_CHECK(q.length + n <= q.reserved, ErrorKind::internal, "kv cache",
              "commit of {} tokens to sequence {} with {} cached and room for {}", n, s, q.length, q.reserved);
+  q.tokens.insert(q.tokens.end(), tokens.begin(), tokens.end());
   q.length += n;
+}
+
+int32_t KvBlockPool::token(KvSeqId s, int64_t i) const {
+  const Seq& q = seq(s, "token");
+  SHOG_CHECK(i >= 0 && i < q.length, ErrorKind::internal, "kv cache", "token {} of sequence {} with {} cached", i, s,
+             q.length);
+  return q.tokens[size_t(i)];
 }
 
 void KvBlockPool::truncate(KvSeqId s, int64_t n) {
@@ -103,6 +112,7 @@ void KvBlockPool::truncate(KvSeqId s, int64_t n) {
   SHOG_CHECK(n >= 0 && n <= q.length, ErrorKind::internal, "kv cache", "truncate sequence {} of {} tokens to {}", s,
              q.length, n);
   q.length = n;
+  q.tokens.resize(size_t(n));
   const int64_t keep = blocks_for_tokens(n);
   while (int64_t(q.blocks.size()) > keep) {
     free_.push_back(q.blocks.back());

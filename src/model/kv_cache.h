@@ -19,6 +19,7 @@
 // Transformer::forward_cached writes and reads the contents.
 #pragma once
 #include <cstdint>
+#include <span>
 #include <unordered_map>
 #include <vector>
 
@@ -65,8 +66,12 @@ class KvBlockPool {
   // missing. Does not change length(); commit() does once the K/V are written.
   void reserve(const std::vector<KvSeqId>& seqs, const std::vector<int64_t>& n);
   void reserve(KvSeqId s, int64_t n) { reserve(std::vector<KvSeqId>{s}, std::vector<int64_t>{n}); }
-  // Records that `n` more tokens of `s` are now cached (after reserve).
-  void commit(KvSeqId s, int64_t n);
+  // Records that these tokens of `s` are now cached, after those already
+  // there (after reserve).
+  void commit(KvSeqId s, std::span<const int32_t> tokens);
+  // The id of cached token i of `s` (a model with a previous-token smear
+  // reads the one before a new step's first token).
+  int32_t token(KvSeqId s, int64_t i) const;
   // Forgets the last tokens so that `n` remain (blocks past them are freed).
   void truncate(KvSeqId s, int64_t n);
 
@@ -82,6 +87,7 @@ class KvBlockPool {
  private:
   struct Seq {
     std::vector<int32_t> blocks;
+    std::vector<int32_t> tokens;  // the cached token ids, in order
     int64_t length = 0;
     int64_t reserved = 0;  // token slots covered by blocks
   };

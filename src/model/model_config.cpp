@@ -33,6 +33,7 @@ int64_t ModelConfig::num_params() const {
   int64_t p = n_layer * (C * qkv_dim() + n_head * head_dim() * C + 3 * C * ffn_hidden + 2 * C) + C;
   p += vocab * C;                        // embedding
   if (!tie_embeddings) p += vocab * C;  // separate lm_head
+  if (smear) p += C;                     // the smear gain
   return p;
 }
 
@@ -41,7 +42,7 @@ double ModelConfig::train_flops_per_token(int64_t T) const {
 }
 
 nlohmann::json ModelConfig::to_hf_json() const {
-  return {
+  nlohmann::json j = {
       {"architectures", {"LlamaForCausalLM"}},
       {"model_type", "llama"},
       {"vocab_size", vocab},
@@ -58,6 +59,9 @@ nlohmann::json ModelConfig::to_hf_json() const {
       {"attention_bias", false},
       {"torch_dtype", "float32"},
   };
+  // Only when on, so a plain model's config.json stays a plain LlamaConfig.
+  if (smear) j["shog_smear"] = true;
+  return j;
 }
 
 ModelConfig ModelConfig::from_hf_json(const nlohmann::json& j, const std::string& where) {
@@ -90,6 +94,10 @@ ModelConfig ModelConfig::from_hf_json(const nlohmann::json& j, const std::string
     SHOG_CHECK(j["tie_word_embeddings"].is_boolean(), ErrorKind::bad_input, where,
                "key 'tie_word_embeddings' must be a boolean");
     c.tie_embeddings = j["tie_word_embeddings"].get<bool>();
+  }
+  if (j.contains("shog_smear")) {
+    SHOG_CHECK(j["shog_smear"].is_boolean(), ErrorKind::bad_input, where, "key 'shog_smear' must be a boolean");
+    c.smear = j["shog_smear"].get<bool>();
   }
   c.validate(where);
   return c;

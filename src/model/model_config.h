@@ -19,6 +19,10 @@ struct ModelConfig {
   float rope_theta = 10000.0f;
   float norm_eps = 1e-5f;
   bool tie_embeddings = false;
+  // Adds a learnt per-channel multiple of the previous token's embedding to
+  // each position's (ops/smear.h says why). Not a LlamaConfig field: stored
+  // as "shog_smear" in config.json, and GGUF export refuses such a model.
+  bool smear = false;
 
   int64_t head_dim() const { return d_model / n_head; }
   int64_t qkv_dim() const { return (n_head + 2 * n_kv_head) * head_dim(); }

@@ -14,6 +14,7 @@ ParamTable::ParamTable(const ModelConfig& cfg) : cfg_(cfg) {
   // The embedding is a lookup, not a GEMM input, unless it is tied to the head.
   add("model.embed_tokens.weight", {V, C}, true);
   entries_.back().is_matrix = cfg.tie_embeddings;
+  if (cfg.smear) add("model.smear.weight", {C}, false);
   for (int64_t l = 0; l < cfg.n_layer; ++l) {
     std::string p = fmt::format("model.layers.{}.", l);
     add(p + "input_layernorm.weight", {C}, false);
@@ -28,7 +29,8 @@ ParamTable::ParamTable(const ModelConfig& cfg) : cfg_(cfg) {
   }
   add("model.norm.weight", {C}, false);
   if (!cfg.tie_embeddings) add("lm_head.weight", {V, C}, true);
-  SHOG_ASSERT(int64_t(entries_.size()) == 2 + kEntriesPerLayer * cfg.n_layer + (cfg.tie_embeddings ? 0 : 1));
+  SHOG_ASSERT(int64_t(entries_.size()) ==
+              first_layer_entry() + 1 + kEntriesPerLayer * cfg.n_layer + (cfg.tie_embeddings ? 0 : 1));
 }
 
 ParamTable::ParamTable(std::vector<ParamEntry> entries) : entries_(std::move(entries)), model_layout_(false) {
@@ -52,6 +54,7 @@ ParamViews ParamTable::views(float* block) const {
   size_t i = 0;
   auto next = [&] { return block + entries_.at(i++).offset; };
   v.wte = next();
+  if (cfg_.smear) v.smear = next();
   for (int64_t l = 0; l < cfg_.n_layer; ++l) {
     LayerParams lp;
     lp.attn_norm = next();

@@ -37,14 +37,16 @@ struct LayerParams {
 
 struct ParamViews {
   float* wte;         // [V, C]
+  float* smear = nullptr;  // [C] when ModelConfig::smear
   std::vector<LayerParams> layers;
   float* final_norm;  // [C]
   float* lm_head;     // [V, C]; == wte when tied
 };
 
-// A model's table lists the embedding, then kEntriesPerLayer entries per
-// layer (norm, q, k, v, o, norm, gate, up, down), then the final norm and,
-// when untied, the head: so each layer is one contiguous stretch of a block.
+// A model's table lists the embedding (and the smear gain when the model has
+// one), then kEntriesPerLayer entries per layer (norm, q, k, v, o, norm, gate,
+// up, down), then the final norm and, when untied, the head: so each layer is
+// one contiguous stretch of a block, starting at entry first_layer_entry().
 constexpr int64_t kEntriesPerLayer = 9;
 
 class ParamTable {
@@ -58,6 +60,8 @@ class ParamTable {
   const std::vector<ParamEntry>& entries() const { return entries_; }
   std::vector<ParamEntry>& entries() { return entries_; }
   const ParamEntry* find(const std::string& name) const;
+  // Index of layer 0's first entry in a model's table.
+  int64_t first_layer_entry() const { return cfg_.smear ? 2 : 1; }
   int64_t total() const { return total_; }  // floats in the block
 
   // Views into any block with this layout (parameters, gradients, ...).

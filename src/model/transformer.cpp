@@ -8,6 +8,7 @@
 #include "core/random.h"
 #include "ops/attention.h"
 #include "ops/embedding.h"
+#include "ops/smear.h"
 #include "ops/gemm.h"
 #include "ops/rmsnorm.h"
 #include "ops/rope.h"
@@ -77,6 +78,10 @@ void Transformer::init_weights(uint64_t seed, float std) {
   const float resid_std = std / std::sqrt(2.0f * float(cfg_.n_layer));
   for (auto& e : table_.entries()) {
     float* p = params() + e.offset;
+    if (p == w_.smear) {  // zero: a new model starts as the plain one (ops/smear.h)
+      std::fill(p, p + e.numel, 0.0f);
+      continue;
+    }
     if (e.shape.size() == 1) {
       std::fill(p, p + e.numel, 1.0f);
       continue;
@@ -215,6 +220,7 @@ void Transformer::forward(const int32_t* tokens, int64_t B, int64_t T, std::span
   };
 
   ops::embedding_forward(a.resid[0], tokens_, w_.wte, N, C);
+  if (w_.smear) ops::smear_forward(a.resid[0], tokens_, pos, w_.wte, w_.smear, N, T, C);
   for (int64_t l = 0; l < cfg_.n_layer; ++l) {
     auto& la = a.layers[size_t(l)];
     auto& lw = w_.layers[size_t(l)];
@@ -314,10 +320,13 @@ void Transformer::backward() {
     return discard.data();
   };
 
-  // Layer l's parameters are entries [1 + 9 l, 10 + 9 l) of the table (after
-  // the embedding); the final norm and the untied head follow the last layer.
+  // Layer l's parameters are 9 entries from first_layer_entry() + 9 l (after
+  // the embedding and smear gain); the final norm and the untied head follow
+  // the last layer.
   const auto& entries = table_.entries();
-  auto layer_begin = [&](int64_t l) { return entries.at(size_t(1 + kEntriesPerLayer * l)).offset; };
+  auto layer_begin = [&](int64_t l) {
+    return entries.at(size_t(table_.first_layer_entry() + kEntriesPerLayer * l)).offset;
+  };
   zero(a.dres, N * C);
   ops::rmsnorm_backward(a.dres, norm_grad(g_.final_norm), a.dhidden, a.resid[size_t(cfg_.n_layer)], w_.final_norm,
                         a.final_rstd, N, C);
@@ -362,7 +371,13 @@ void Transformer::backward() {
                           N, C);
     grads_final(layer_begin(l), layer_begin(l + 1));
   }
-  if (!frozen_at(g_.wte, cfg_.vocab * C)) ops::embedding_backward(g_.wte, a.dres, tokens_, N, C);
+  float* dwte = frozen_at(g_.wte, cfg_.vocab * C) ? nullptr : g_.wte;
+  if (w_.smear) {
+    const int32_t* pos = seg_lens_.empty() ? nullptr : positions_.data();
+    ops::smear_backward(dwte, frozen_at(g_.smear, C) ? nullptr : g_.smear, a.dres, tokens_, pos, w_.wte, w_.smear, N,
+                        T, C);
+  }
+  if (dwte) ops::embedding_backward(dwte, a.dres, tokens_, N, C);
   grads_final(0, layer_begin(0));
 }
 

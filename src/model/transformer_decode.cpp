@@ -239,6 +239,23 @@ void Transformer::forward_cached(KvBlockPool& kv, std::span<const CachedTokens> 
   float *x = s.x.data(), *norm = s.norm.data(), *qkv = s.qkv.data(), *attn = s.attn.data();
 
   ops::embedding_forward(x, s.tokens.data(), w_.wte, N, C);
+  if (w_.smear) {
+    // Each row adds its previous token's embedding times the gain: the one
+    // before it in this step, or for a step's first row the last one cached
+    // (kv.length() still excludes this step's tokens until commit below).
+    int64_t r0 = 0;
+    for (const auto& e : batch) {
+      const int64_t n = int64_t(e.tokens.size()), p0 = kv.length(e.seq);
+      for (int64_t i = 0; i < n; ++i) {
+        if (p0 + i == 0) continue;
+        const int32_t prev = i > 0 ? e.tokens[size_t(i - 1)] : kv.token(e.seq, p0 - 1);
+        float* xr = x + (r0 + i) * C;
+        const float* emb = w_.wte + int64_t(prev) * C;
+        for (int64_t c = 0; c < C; ++c) xr[c] += w_.smear[c] * emb[c];
+      }
+      r0 += n;
+    }
+  }
   for (int64_t l = 0; l < cfg_.n_layer; ++l) {
     const auto& lw = w_.layers[size_t(l)];
     ops::rmsnorm_forward(norm, s.rstd.data(), x, lw.attn_norm, N, C, cfg_.norm_eps);
@@ -271,7 +288,7 @@ void Transformer::forward_cached(KvBlockPool& kv, std::span<const CachedTokens> 
            last ? Next{w_.lm_head, V, C} : Next{w_.layers[size_t(l + 1)].wqkv, QKV, C});
     if (any_lora) lora(l, LoraTarget::down, s.h.data(), x, C, 0);
   }
-  for (size_t i = 0; i < ids.size(); ++i) kv.commit(ids[i], counts[i]);
+  for (const auto& e : batch) kv.commit(e.seq, e.tokens);
 
   // Only the rows whose logits are wanted go through the final norm and the
   // head (for a prefill chunk, one row instead of hundreds of V-wide rows).

@@ -54,6 +54,10 @@ void PretrainConfig::register_fields(ConfigFields& f) {
   f.add("model.rope_theta", "RoPE base (0: preset)", &rope_theta);
   f.add("model.norm_eps", "RMSNorm epsilon (0: preset)", &norm_eps);
   f.add("model.tie_embeddings", "share embedding and output head: true, false, preset", &tie_embeddings);
+  f.add("model.smear",
+        "add a learnt multiple of the previous token's embedding to each position's, which lets one attention layer "
+        "copy from the context (not exportable to GGUF or HF Llama)",
+        &smear);
   f.add("model.init_std", "std of the normal weight init", &init_std);
   f.add("model.init_from",
         "start from the weights of this checkpoint or model directory (fresh optimizer, schedule and data order; "
@@ -107,6 +111,7 @@ ModelConfig PretrainConfig::model_config() const {
   if (norm_eps) m.norm_eps = float(norm_eps);
   if (tie_embeddings == "true") m.tie_embeddings = true;
   if (tie_embeddings == "false") m.tie_embeddings = false;
+  m.smear = smear;
   if (!max_seq && m.max_seq < seq_len) m.max_seq = seq_len;
   m.validate("[model]");
   return m;

@@ -18,6 +18,7 @@ struct PretrainConfig {
   int64_t n_layer = 0, d_model = 0, n_head = 0, n_kv_head = 0, ffn_hidden = 0, vocab = 0, max_seq = 0;
   double rope_theta = 0, norm_eps = 0;
   std::string tie_embeddings = "preset";  // "true", "false" or "preset"
+  bool smear = false;                      // previous-token smear (ops/smear.h)
   double init_std = 0.02;
   // Start from this model's weights (a checkpoint or model directory) instead
   // of a random init: continued pretraining on new data. The optimizer, lr

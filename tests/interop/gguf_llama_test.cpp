@@ -14,7 +14,9 @@
 #include "core/error.h"
 #include "core/file_io.h"
 #include "interop/interop_test_util.h"
+#include "interop/hf_model.h"
 #include "interop/llama_rope.h"
+#include "model/parameters.h"
 #include "tokenizer/byte_level.h"
 
 namespace shog {
@@ -209,6 +211,26 @@ TEST(GgufLlama, ExportRefusesATokenizerLargerThanTheModel) {
   ModelDir m = test::random_model(false, 280);  // tokenizer has 300 ids
   const std::string dir = test::temp_dir("small");
   EXPECT_THROW(export_gguf(m, dir + "/m.gguf", WeightDType::f32), Error);
+  std::filesystem::remove_all(dir);
+}
+
+// A model with a previous-token smear would run as a plain Llama in
+// llama.cpp (or transformers) and give other logits: both exports refuse it
+// and write nothing.
+TEST(GgufLlama, ExportsRefuseAModelWithASmear) {
+  ModelDir m = test::random_model(false);
+  m.config.smear = true;
+  m.params.resize(size_t(ParamTable(m.config).total()), 0.1f);
+  const std::string dir = test::temp_dir("smear");
+  try {
+    export_gguf(m, dir + "/m.gguf", WeightDType::f32);
+    ADD_FAILURE() << "GGUF export of a smear model did not throw";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("smear"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(export_hf(m, dir + "/hf", WeightDType::f32), Error);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/m.gguf"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/hf"));
   std::filesystem::remove_all(dir);
 }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <set>
+#include <vector>
 
 #include "core/error.h"
 #include "model/kv_cache.h"
@@ -14,6 +15,12 @@ using namespace shog;
 namespace {
 
 ModelConfig tiny() { return model_preset("tiny"); }
+// n token ids to commit: 0, 1, 2, ... (the pool only records them)
+std::vector<int32_t> ids(int32_t n) {
+  std::vector<int32_t> v(static_cast<size_t>(n));
+  for (int32_t i = 0; i < n; ++i) v[size_t(i)] = i;
+  return v;
+}
 
 }  // namespace
 
@@ -22,8 +29,8 @@ TEST(KvBlockPool, SequencesOfDifferentLengthsGetDisjointBlocks) {
   EXPECT_EQ(pool.free_blocks(), 10);
   auto a = pool.create_sequence(), b = pool.create_sequence();
   pool.reserve({a, b}, {17, 3});  // 2 blocks + 1 block
-  pool.commit(a, 17);
-  pool.commit(b, 3);
+  pool.commit(a, ids(17));
+  pool.commit(b, ids(3));
   EXPECT_EQ(pool.block_table(a).size(), 2u);
   EXPECT_EQ(pool.block_table(b).size(), 1u);
   EXPECT_EQ(pool.free_blocks(), 7);
@@ -32,7 +39,7 @@ TEST(KvBlockPool, SequencesOfDifferentLengthsGetDisjointBlocks) {
   // Growing within the last block needs no new block; crossing it does.
   pool.reserve(b, 13);
   EXPECT_EQ(pool.free_blocks(), 7);
-  pool.commit(b, 13);
+  pool.commit(b, ids(13));
   EXPECT_EQ(pool.length(b), 16);
   pool.reserve(b, 1);
   EXPECT_EQ(pool.free_blocks(), 6);
@@ -58,7 +65,7 @@ TEST(KvBlockPool, ExhaustionIsAClearErrorAndAllocatesNothing) {
   KvBlockPool pool(tiny(), 3, 16);
   auto a = pool.create_sequence(), b = pool.create_sequence();
   pool.reserve(a, 20);  // 2 blocks
-  pool.commit(a, 20);
+  pool.commit(a, ids(20));
   try {
     pool.reserve({a, b}, {1, 20});  // a fits in its block; b needs 2, 1 is free
     FAIL() << "no error";
@@ -75,12 +82,19 @@ TEST(KvBlockPool, TruncateReturnsTrailingBlocks) {
   KvBlockPool pool(tiny(), 8, 8);
   auto a = pool.create_sequence();
   pool.reserve(a, 30);
-  pool.commit(a, 30);
+  pool.commit(a, ids(30));
   EXPECT_EQ(pool.free_blocks(), 4);
   pool.truncate(a, 9);
   EXPECT_EQ(pool.length(a), 9);
   EXPECT_EQ(pool.block_table(a).size(), 2u);
   EXPECT_EQ(pool.free_blocks(), 6);
+  // The recorded ids follow: the last one kept is id 8, and growing again
+  // appends after it.
+  EXPECT_EQ(pool.token(a, 8), 8);
+  EXPECT_THROW(pool.token(a, 9), Error);
+  pool.reserve(a, 1);
+  pool.commit(a, std::vector<int32_t>{77});
+  EXPECT_EQ(pool.token(a, 9), 77);
 }
 
 TEST(KvBlockPool, RejectsBadSizes) {

@@ -15,15 +15,26 @@ TEST(ModelConfig, HfJsonRoundTrip) {
     ModelConfig d = ModelConfig::from_hf_json(c.to_hf_json(), "test");
     EXPECT_EQ(d.to_hf_json(), c.to_hf_json()) << p;
   }
+  // The smear is a shoggoth key, written only when on.
+  ModelConfig c = model_preset("tiny");
+  EXPECT_FALSE(c.to_hf_json().contains("shog_smear"));
+  c.smear = true;
+  EXPECT_EQ(c.to_hf_json().at("shog_smear"), true);
+  EXPECT_TRUE(ModelConfig::from_hf_json(c.to_hf_json(), "test").smear);
+  nlohmann::json j = c.to_hf_json();
+  j["shog_smear"] = 1;
+  EXPECT_THROW(ModelConfig::from_hf_json(j, "config.json"), Error);
 }
 
 TEST(ModelConfig, ParameterCountMatchesTheParameterTable) {
-  for (bool tied : {false, true}) {
-    ModelConfig c = model_preset("small");
-    c.tie_embeddings = tied;
-    c.n_kv_head = 2;
-    EXPECT_EQ(ParamTable(c).total(), c.num_params());
-  }
+  for (bool tied : {false, true})
+    for (bool smear : {false, true}) {
+      ModelConfig c = model_preset("small");
+      c.tie_embeddings = tied;
+      c.smear = smear;
+      c.n_kv_head = 2;
+      EXPECT_EQ(ParamTable(c).total(), c.num_params());
+    }
   // GPT-2-small-sized d12 with a separate head: 162.2M parameters.
   EXPECT_EQ(model_preset("d12").num_params(), 162220800);
 }

@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/error.h"
 #include "core/random.h"
+#include "model/transformer.h"
 
 namespace shog::test {
 
@@ -24,6 +26,16 @@ inline double rel_err(const float* a, const float* ref, int64_t n) {
     m = std::max(m, std::fabs(double(ref[i])));
   }
   return m > 0 ? d / m : d;
+}
+
+// A model with a previous-token smear starts with a zero gain, which would
+// make every check of the smear path vacuous: give it N(0, scale^2) values.
+inline void randomize_smear(Transformer& m, uint64_t seed, float scale = 0.5f) {
+  const ParamEntry* e = m.table().find("model.smear.weight");
+  SHOG_ASSERT(e);
+  Rng rng(seed);
+  for (int64_t i = 0; i < e->numel; ++i) m.params()[e->offset + i] = float(rng.normal()) * scale;
+  m.sync_compute_weights();
 }
 
 }  // namespace shog::test

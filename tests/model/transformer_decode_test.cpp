@@ -47,16 +47,18 @@ std::vector<float> step(Transformer& m, KvBlockPool& kv, KvSeqId seq, const int3
   return out;
 }
 
-std::unique_ptr<Transformer> make_model(DType dt, int64_t kv_heads = 2) {
+std::unique_ptr<Transformer> make_model(DType dt, int64_t kv_heads = 2, bool smear = false) {
   ModelConfig cfg = model_preset("tiny");  // 4 query heads
   cfg.n_kv_head = kv_heads;
+  cfg.smear = smear;
   auto m = std::make_unique<Transformer>(cfg, dt);
   m->init_weights(7, 0.08f);  // larger than the default so logits are not all ~0
+  if (smear) test::randomize_smear(*m, 8);
   return m;
 }
 
-void cached_equals_full(DType dt, int64_t block_size, double tol, DType kv_dtype = DType::f32) {
-  auto mp = make_model(dt);
+void cached_equals_full(DType dt, int64_t block_size, double tol, DType kv_dtype = DType::f32, bool smear = false) {
+  auto mp = make_model(dt, 2, smear);
   Transformer& m = *mp;
   const int64_t V = m.config().vocab, P = 11, D = 40;  // crosses several blocks; ends near max_seq 64
   auto toks = random_tokens(P + D, V, 3);
@@ -85,6 +87,13 @@ void cached_equals_full(DType dt, int64_t block_size, double tol, DType kv_dtype
 TEST(TransformerDecode, CachedLogitsEqualFullRecomputeAtEveryPositionF32) {
   cached_equals_full(DType::f32, 16, 1e-5);
   cached_equals_full(DType::f32, 8, 1e-5);
+}
+
+// With a previous-token smear, each decode step and each prefill chunk's
+// first token reads the token before it from the cache's record.
+TEST(TransformerDecode, CachedLogitsEqualFullRecomputeWithSmear) {
+  cached_equals_full(DType::f32, 16, 1e-5, DType::f32, true);
+  cached_equals_full(DType::bf16, 8, 2e-2, DType::f32, true);
 }
 
 TEST(TransformerDecode, CachedLogitsEqualFullRecomputeAtEveryPositionBf16) {
@@ -171,7 +180,9 @@ TEST(TransformerDecode, BatchedDecodingEqualsOneAtATime) {
 // A prompt fed in chunks of 7, 16 and 17 tokens (not aligned to blocks) gives
 // the same logits at every position as the whole prompt at once.
 TEST(TransformerDecode, ChunkedPrefillEqualsOneShot) {
-  auto mp = make_model(DType::f32, 1);
+  for (bool smear : {false, true}) {
+  SCOPED_TRACE(smear ? "smear" : "plain");
+  auto mp = make_model(DType::f32, 1, smear);
   Transformer& m = *mp;
   const int64_t V = m.config().vocab, P = 40;
   auto toks = random_tokens(P + 1, V, 21);
@@ -187,6 +198,7 @@ TEST(TransformerDecode, ChunkedPrefillEqualsOneShot) {
     EXPECT_LT(row_rel_err(got.data() + t * V, ref.data() + t * V, V), 1e-5) << "position " << t;
   auto a = step(m, kv, whole, toks.data() + P, 1, false), b = step(m, kv, chunked, toks.data() + P, 1, false);
   EXPECT_LT(row_rel_err(b.data(), a.data(), V), 1e-5);
+  }
 }
 
 TEST(TransformerDecode, ContextOverflowIsAnErrorAndChangesNothing) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "model/model_test_util.h"
 #include "model/transformer.h"
 
 namespace shog {
@@ -20,11 +21,17 @@ std::vector<int32_t> random_tokens(int64_t n, int64_t vocab, uint32_t seed) {
   return t;
 }
 
+// With a previous-token smear, a sample's first token must not take the
+// previous sample's last token.
 TEST(TransformerPacking, PackedSamplesEqualSamplesAlone) {
-  ModelConfig cfg = model_preset("tiny");
+  for (bool smear : {false, true})
   for (DType dt : {DType::f32, DType::bf16}) {
+    SCOPED_TRACE(smear ? "smear" : "plain");
+    ModelConfig cfg = model_preset("tiny");
+    cfg.smear = smear;
     Transformer m(cfg, dt);
     m.init_weights(5, 0.05f);
+    if (smear) test::randomize_smear(m, 6);
     const std::vector<int32_t> lens{7, 20, 5};  // one row of 32 tokens
     const int64_t T = 32;
     auto row = random_tokens(T, cfg.vocab, 11);

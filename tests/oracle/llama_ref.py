@@ -4,6 +4,8 @@ used to check shoggoth's forward, gradients and AdamW steps.
 
 Model (Hugging Face Llama semantics and tensor names):
   h = embed_tokens[inputs]
+  with shog_smear: h[t] += smear * embed_tokens[inputs[t-1]] where t is not
+  a sample's first position (positions[t] > 0)
   per layer: h += o_proj(attn(rope(q_proj(n)), rope(k_proj(n)), v_proj(n))),  n = rmsnorm(h)
              h += down_proj(silu(gate_proj(n)) * up_proj(n)),                  n = rmsnorm(h)
   logits = lm_head(rmsnorm(h))     (lm_head = embed_tokens when tie_word_embeddings)
@@ -59,6 +61,7 @@ class Config:
         self.rope_theta = float(d.get("rope_theta", 10000.0))
         self.rms_norm_eps = float(d.get("rms_norm_eps", 1e-6))
         self.tie_word_embeddings = bool(d.get("tie_word_embeddings", False))
+        self.smear = bool(d.get("shog_smear", False))
         if self.hidden_size % self.num_attention_heads:
             raise ValueError("hidden_size must be a multiple of num_attention_heads")
         if self.num_attention_heads % self.num_key_value_heads:
@@ -71,6 +74,8 @@ def param_shapes(cfg):
     C, F_, V = cfg.hidden_size, cfg.intermediate_size, cfg.vocab_size
     hd, H, KV = cfg.head_dim, cfg.num_attention_heads, cfg.num_key_value_heads
     s = {"model.embed_tokens.weight": (V, C)}
+    if cfg.smear:
+        s["model.smear.weight"] = (C,)
     for i in range(cfg.num_hidden_layers):
         p = f"model.layers.{i}."
         s[p + "input_layernorm.weight"] = (C,)
@@ -148,6 +153,9 @@ def forward(cfg, params, inputs, positions=None, return_hidden=False):
     cos, sin = rope_cos_sin(cfg, positions, dtype)
     cos, sin = cos[:, :, None, :], sin[:, :, None, :]  # broadcast over heads
     h = F.embedding(inputs.long(), wte)
+    if cfg.smear:
+        prev = F.embedding(inputs.long(), wte).roll(1, dims=1)  # prev[:, t] = wte[inputs[:, t-1]]
+        h = h + (positions > 0)[..., None].to(dtype) * params["model.smear.weight"] * prev
     for i in range(cfg.num_hidden_layers):
         p = lambda n: params[f"model.layers.{i}.{n}.weight"]  # noqa: E731
         n = rms_norm(h, p("input_layernorm"), cfg.rms_norm_eps)

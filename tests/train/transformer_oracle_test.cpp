@@ -29,6 +29,7 @@
 #include "core/file_io.h"
 #include "core/random.h"
 #include "core/safetensors.h"
+#include "model/model_test_util.h"
 #include "model/transformer.h"
 #include "ops/adamw.h"
 #include "train/adamw_optimizer.h"
@@ -55,10 +56,11 @@ struct OracleCase {
   std::vector<float> weights;
 };
 
-OracleCase make_case(bool tied, int64_t n_kv_head) {
+OracleCase make_case(bool tied, int64_t n_kv_head, bool smear) {
   OracleCase c;
   c.cfg = model_preset("tiny");
   c.cfg.tie_embeddings = tied;
+  c.cfg.smear = smear;
   c.cfg.n_kv_head = n_kv_head;
   Rng rng(11);
   const int64_t N = c.B * c.T;
@@ -92,11 +94,13 @@ std::string run_oracle(const OracleCase& c, Transformer& model, const std::strin
   return dir + "/out.safetensors";
 }
 
-void check_against_oracle(bool tied, int64_t kv, DType dt) {
-  OracleCase c = make_case(tied, kv);
+void check_against_oracle(bool tied, int64_t kv, DType dt, bool smear = false) {
+  OracleCase c = make_case(tied, kv, smear);
   Transformer model(c.cfg, dt);
   model.init_weights(5, 0.08f);  // larger than usual init so the tiny model's logits are not all ~0
-  const std::string dir = fmt::format("{}/oracle_{}_{}_{}", SHOG_BINARY_DIR, tied, kv, dtype_name(dt));
+  if (smear) test::randomize_smear(model, 9);
+  const std::string dir = fmt::format("{}/oracle_{}_{}_{}{}", SHOG_BINARY_DIR, tied, kv, dtype_name(dt),
+                                      smear ? "_smear" : "");
   std::string out = run_oracle(c, model, std::string(dtype_name(dt)), dir);
   ASSERT_TRUE(file_exists(out));
   SafetensorsFile ref(out);
@@ -150,4 +154,7 @@ void check_against_oracle(bool tied, int64_t kv, DType dt) {
 TEST(TransformerOracle, F32UntiedGqaMatchesPyTorch) { check_against_oracle(false, 2, DType::f32); }
 TEST(TransformerOracle, F32TiedMhaMatchesPyTorch) { check_against_oracle(true, 4, DType::f32); }
 TEST(TransformerOracle, F32MultiQueryMatchesPyTorch) { check_against_oracle(false, 1, DType::f32); }
+// The previous-token smear: its gain's gradient, and the embedding's gradient
+// through both the lookup and the smear (and, tied, the head).
+TEST(TransformerOracle, F32TiedSmearMatchesPyTorch) { check_against_oracle(true, 2, DType::f32, true); }
 TEST(TransformerOracle, Bf16MatchesPyTorchAutocast) { check_against_oracle(false, 2, DType::bf16); }

@@ -1,0 +1,54 @@
+#include "ops/smear.h"
+
+#include <algorithm>
+
+#include <omp.h>
+
+#include "ops/cpu/parallel_threshold.h"
+
+namespace shog::ops {
+
+namespace {
+bool starts_sample(const int32_t* pos, int64_t n, int64_t T) { return pos ? pos[n] == 0 : n % T == 0; }
+}  // namespace
+
+void smear_forward(float* out, const int32_t* tokens, const int32_t* pos, const float* wte, const float* g, int64_t N,
+                   int64_t T, int64_t C) {
+#pragma omp parallel for schedule(static) if (N * C >= kParallelMinElements)
+  for (int64_t n = 0; n < N; n++) {
+    if (starts_sample(pos, n, T)) continue;
+    float* o = out + n * C;
+    const float* prev = wte + int64_t(tokens[n - 1]) * C;
+#pragma omp simd
+    for (int64_t c = 0; c < C; c++) o[c] += g[c] * prev[c];
+  }
+}
+
+// As in embedding_backward, threads split the channels, not the rows: two
+// rows may share a previous token, and each thread walks n in order, so every
+// sum is taken in the same order whatever the thread count.
+void smear_backward(float* dwte, float* dg, const float* dout, const int32_t* tokens, const int32_t* pos,
+                    const float* wte, const float* g, int64_t N, int64_t T, int64_t C) {
+#pragma omp parallel
+  {
+    const int64_t nt = omp_get_num_threads(), tid = omp_get_thread_num();
+    const int64_t lines = (C + 15) / 16;  // whole 64-byte lines per thread
+    const int64_t per = (lines + nt - 1) / nt;
+    const int64_t c0 = std::min(C, tid * per * 16), c1 = std::min(C, (tid + 1) * per * 16);
+    for (int64_t n = 0; n < N && c0 < c1; n++) {
+      if (starts_sample(pos, n, T)) continue;
+      const int64_t prev = int64_t(tokens[n - 1]) * C;
+      const float* d = dout + n * C;
+      if (dwte) {
+#pragma omp simd
+        for (int64_t c = c0; c < c1; c++) dwte[prev + c] += g[c] * d[c];
+      }
+      if (dg) {
+#pragma omp simd
+        for (int64_t c = c0; c < c1; c++) dg[c] += wte[prev + c] * d[c];
+      }
+    }
+  }
+}
+
+}  // namespace shog::ops
