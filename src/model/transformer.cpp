@@ -73,7 +73,7 @@ void Transformer::set_compute_dtype(DType dt) {
   sync_compute_weights();
 }
 
-void Transformer::init_weights(uint64_t seed, float std) {
+void Transformer::init_weights(uint64_t seed, float std, float embed_std) {
   Rng rng(seed);
   const float resid_std = std / std::sqrt(2.0f * float(cfg_.n_layer));
   for (auto& e : table_.entries()) {
@@ -88,6 +88,7 @@ void Transformer::init_weights(uint64_t seed, float std) {
     }
     bool resid_proj = e.name.find("o_proj") != std::string::npos || e.name.find("down_proj") != std::string::npos;
     float s = resid_proj ? resid_std : std;
+    if (p == w_.wte && embed_std > 0) s = embed_std;
     for (int64_t i = 0; i < e.numel; ++i) p[i] = float(rng.normal()) * s;
   }
   sync_compute_weights();

@@ -49,8 +49,11 @@ class Transformer {
   int64_t num_floats() const { return table_.total(); }
 
   // Normal(0, std) matrices, the residual output projections (o_proj,
-  // down_proj) scaled by 1/sqrt(2 n_layer) as in GPT-2; norms at 1.
-  void init_weights(uint64_t seed, float std = 0.02f);
+  // down_proj) scaled by 1/sqrt(2 n_layer) as in GPT-2; norms at 1; a smear
+  // gain at 0. embed_std > 0 gives the token embedding its own std (a
+  // pre-norm model reads it through RMSNorm, so its scale only sets how much
+  // it weighs against what the layers add to the residual).
+  void init_weights(uint64_t seed, float std = 0.02f, float embed_std = 0.0f);
   // Must be called after parameters change (optimizer step, load): refreshes
   // the bf16 copies the GEMMs read. A no-op in f32.
   void sync_compute_weights();

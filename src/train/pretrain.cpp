@@ -59,6 +59,7 @@ void PretrainConfig::register_fields(ConfigFields& f) {
         "copy from the context (not exportable to GGUF or HF Llama)",
         &smear);
   f.add("model.init_std", "std of the normal weight init", &init_std);
+  f.add("model.embed_init_std", "std of the token embedding's init (0: init_std)", &embed_init_std);
   f.add("model.init_from",
         "start from the weights of this checkpoint or model directory (fresh optimizer, schedule and data order; "
         "the shape must match)",
@@ -143,6 +144,7 @@ void PretrainConfig::validate() const {
   need(tie_embeddings == "true" || tie_embeddings == "false" || tie_embeddings == "preset", "model.tie_embeddings",
        "must be true, false or preset");
   need(init_std > 0, "model.init_std", "must be > 0");
+  need(embed_init_std >= 0, "model.embed_init_std", "must be >= 0 (0: init_std)");
   parse_dtype(dtype, "train.dtype");
   parse_lr_schedule(schedule, "train.schedule");
   ModelConfig m = model_config();
@@ -252,7 +254,7 @@ PretrainResult run_pretrain(const PretrainConfig& cfg, bool resume, Communicator
     val = std::make_unique<BatchLoader>(cfg.val_shards, GB, T, uint64_t(cfg.seed), LoaderOrder::sequential);
 
   Transformer model(mc, dt);
-  model.init_weights(uint64_t(cfg.seed), float(cfg.init_std));
+  model.init_weights(uint64_t(cfg.seed), float(cfg.init_std), float(cfg.embed_init_std));
   ops::AdamWHyper hyper{float(cfg.lr), float(cfg.beta1), float(cfg.beta2), float(cfg.eps), float(cfg.weight_decay)};
   // The optimizer: whole AdamW state on every rank, or under ZeRO-1 each
   // rank's shard of it (a whole one then exists only on rank 0, briefly, to

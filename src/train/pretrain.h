@@ -20,6 +20,7 @@ struct PretrainConfig {
   std::string tie_embeddings = "preset";  // "true", "false" or "preset"
   bool smear = false;                      // previous-token smear (ops/smear.h)
   double init_std = 0.02;
+  double embed_init_std = 0;  // 0: init_std
   // Start from this model's weights (a checkpoint or model directory) instead
   // of a random init: continued pretraining on new data. The optimizer, lr
   // schedule and data order start fresh; the [model] shape must match it.

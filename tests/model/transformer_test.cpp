@@ -86,9 +86,12 @@ TEST(Transformer, FrozenParametersGetNoGradient) {
 // each is final when reported, frozen entries already cleared. Tied and
 // untied heads.
 TEST(Transformer, GradReadyHookReportsEachStretchOnceAndFinal) {
+  for (bool smear : {false, true})
   for (bool tie : {false, true}) {
+    SCOPED_TRACE(smear ? "smear" : "plain");
     ModelConfig cfg = model_preset("tiny");
     cfg.tie_embeddings = tie;
+    cfg.smear = smear;
     Transformer m(cfg);
     m.init_weights(1, 0.05f);
     m.set_frozen("model.layers.1.self_attn.k_proj.weight", true);
@@ -109,7 +112,7 @@ TEST(Transformer, GradReadyHookReportsEachStretchOnceAndFinal) {
     m.set_grad_ready_hook({});
 
     const auto& e = m.table().entries();
-    auto layer_begin = [&](int64_t l) { return e[size_t(1 + kEntriesPerLayer * l)].offset; };
+    auto layer_begin = [&](int64_t l) { return e[size_t(m.table().first_layer_entry() + kEntriesPerLayer * l)].offset; };
     ASSERT_EQ(int64_t(seen.size()), cfg.n_layer + 2) << "tie=" << tie;
     EXPECT_EQ(seen.front().off, layer_begin(cfg.n_layer));
     EXPECT_EQ(seen.front().off + seen.front().n, m.num_floats());
@@ -132,7 +135,36 @@ TEST(Transformer, GradReadyHookReportsEachStretchOnceAndFinal) {
       for (int64_t i = 0; i < head->numel; ++i) norm += std::fabs(seen.front().values[size_t(head->offset - seen.front().off + i)]);
       EXPECT_GT(norm, 0.0);
     }
+    // The smear gain sits in the last stretch, and its gradient is there
+    // (non-zero even at the gain's zero init) when that stretch is reported.
+    if (smear) {
+      const ParamEntry* g = m.table().find("model.smear.weight");
+      ASSERT_LT(g->offset, layer_begin(0));
+      double norm = 0;
+      for (int64_t i = 0; i < g->numel; ++i) norm += std::fabs(seen.back().values[size_t(g->offset + i)]);
+      EXPECT_GT(norm, 0.0);
+    }
   }
+}
+
+// init_weights: the embedding may have its own std; the smear gain starts at
+// zero, so a new model with a smear computes what the plain one does.
+TEST(Transformer, InitGivesTheEmbeddingItsOwnStdAndTheSmearGainZero) {
+  ModelConfig cfg = model_preset("tiny");
+  cfg.smear = true;
+  Transformer m(cfg);
+  m.init_weights(3, 0.02f, 1.0f);
+  auto sample_std = [&](const char* name) {
+    const ParamEntry* e = m.table().find(name);
+    double ss = 0;
+    for (int64_t i = 0; i < e->numel; ++i) ss += double(m.params()[e->offset + i]) * m.params()[e->offset + i];
+    return std::sqrt(ss / double(e->numel));
+  };
+  EXPECT_NEAR(sample_std("model.embed_tokens.weight"), 1.0, 0.02);  // 32768 draws: ~0.004 sampling error
+  EXPECT_NEAR(sample_std("model.layers.0.self_attn.q_proj.weight"), 0.02, 0.001);
+  EXPECT_EQ(sample_std("model.smear.weight"), 0.0);
+  m.init_weights(3, 0.02f);  // without embed_std, the embedding follows std
+  EXPECT_NEAR(sample_std("model.embed_tokens.weight"), 0.02, 0.001);
 }
 
 // Changing (B, T) reallocates activations; results depend only on the inputs.
