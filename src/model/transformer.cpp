@@ -221,7 +221,15 @@ void Transformer::forward(const int32_t* tokens, int64_t B, int64_t T, std::span
   };
 
   ops::embedding_forward(a.resid[0], tokens_, w_.wte, N, C);
-  if (w_.smear) ops::smear_forward(a.resid[0], tokens_, pos, w_.wte, w_.smear, N, T, C);
+  if (w_.smear) {
+    // The token before each row within its sample; none at a sample's start.
+    prev_tokens_.resize(size_t(N));
+    for (int64_t n = 0; n < N; ++n) {
+      const bool first = pos ? pos[n] == 0 : n % T == 0;
+      prev_tokens_[size_t(n)] = first ? -1 : tokens_[n - 1];
+    }
+    ops::smear_forward(a.resid[0], prev_tokens_.data(), w_.wte, w_.smear, N, C);
+  }
   for (int64_t l = 0; l < cfg_.n_layer; ++l) {
     auto& la = a.layers[size_t(l)];
     auto& lw = w_.layers[size_t(l)];
@@ -373,11 +381,9 @@ void Transformer::backward() {
     grads_final(layer_begin(l), layer_begin(l + 1));
   }
   float* dwte = frozen_at(g_.wte, cfg_.vocab * C) ? nullptr : g_.wte;
-  if (w_.smear) {
-    const int32_t* pos = seg_lens_.empty() ? nullptr : positions_.data();
-    ops::smear_backward(dwte, frozen_at(g_.smear, C) ? nullptr : g_.smear, a.dres, tokens_, pos, w_.wte, w_.smear, N,
-                        T, C);
-  }
+  if (w_.smear)
+    ops::smear_backward(dwte, frozen_at(g_.smear, C) ? nullptr : g_.smear, a.dres, prev_tokens_.data(), w_.wte,
+                        w_.smear, N, C);
   if (dwte) ops::embedding_backward(dwte, a.dres, tokens_, N, C);
   grads_final(0, layer_begin(0));
 }

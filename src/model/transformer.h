@@ -181,6 +181,7 @@ class Transformer {
   const int32_t* tokens_ = nullptr;
   std::vector<int32_t> tokens_copy_;
   std::vector<int32_t> seg_lens_, positions_;  // packed rows of the last forward()
+  std::vector<int32_t> prev_tokens_;            // the smear's previous token per row (-1 at a sample's start)
   LoraAdapter* lora_ = nullptr;
   bool training_ = false;
   uint64_t dropout_seed_ = 0, dropout_calls_ = 0;

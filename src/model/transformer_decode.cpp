@@ -40,6 +40,7 @@
 #include "ops/panel_gemm.h"
 #include "ops/rmsnorm.h"
 #include "ops/rope.h"
+#include "ops/smear.h"
 #include "ops/swiglu.h"
 
 namespace shog {
@@ -48,7 +49,7 @@ struct Transformer::DecodeScratch {
   int64_t rows = 0;  // capacity in rows
   std::vector<float> x, norm, rstd, qkv, attn, gu, h;
   std::vector<bf16> in16;  // a GEMM input in bf16, [rows, widest input]
-  std::vector<int32_t> tokens, pos;
+  std::vector<int32_t> tokens, pos, prev;  // prev: the smear's previous token per row
   std::vector<int64_t> slot, logit_src;
   std::vector<ops::PagedSequence> seqs;
   // LoRA: the rows of each distinct adapter in the batch, and scratch for its path.
@@ -240,21 +241,18 @@ void Transformer::forward_cached(KvBlockPool& kv, std::span<const CachedTokens> 
 
   ops::embedding_forward(x, s.tokens.data(), w_.wte, N, C);
   if (w_.smear) {
-    // Each row adds its previous token's embedding times the gain: the one
-    // before it in this step, or for a step's first row the last one cached
-    // (kv.length() still excludes this step's tokens until commit below).
+    // Each row's previous token: the one before it in this step, or for a
+    // step's first row the last one cached (kv.length() excludes this step's
+    // tokens until the commit below).
+    s.prev.resize(size_t(N));
     int64_t r0 = 0;
     for (const auto& e : batch) {
       const int64_t n = int64_t(e.tokens.size()), p0 = kv.length(e.seq);
-      for (int64_t i = 0; i < n; ++i) {
-        if (p0 + i == 0) continue;
-        const int32_t prev = i > 0 ? e.tokens[size_t(i - 1)] : kv.token(e.seq, p0 - 1);
-        float* xr = x + (r0 + i) * C;
-        const float* emb = w_.wte + int64_t(prev) * C;
-        for (int64_t c = 0; c < C; ++c) xr[c] += w_.smear[c] * emb[c];
-      }
+      for (int64_t i = 0; i < n; ++i)
+        s.prev[size_t(r0 + i)] = i > 0 ? e.tokens[size_t(i - 1)] : p0 > 0 ? kv.token(e.seq, p0 - 1) : -1;
       r0 += n;
     }
+    ops::smear_forward(x, s.prev.data(), w_.wte, w_.smear, N, C);
   }
   for (int64_t l = 0; l < cfg_.n_layer; ++l) {
     const auto& lw = w_.layers[size_t(l)];

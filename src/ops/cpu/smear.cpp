@@ -8,27 +8,22 @@
 
 namespace shog::ops {
 
-namespace {
-bool starts_sample(const int32_t* pos, int64_t n, int64_t T) { return pos ? pos[n] == 0 : n % T == 0; }
-}  // namespace
-
-void smear_forward(float* out, const int32_t* tokens, const int32_t* pos, const float* wte, const float* g, int64_t N,
-                   int64_t T, int64_t C) {
+void smear_forward(float* out, const int32_t* prev, const float* wte, const float* g, int64_t N, int64_t C) {
 #pragma omp parallel for schedule(static) if (N * C >= kParallelMinElements)
   for (int64_t n = 0; n < N; n++) {
-    if (starts_sample(pos, n, T)) continue;
+    if (prev[n] < 0) continue;
     float* o = out + n * C;
-    const float* prev = wte + int64_t(tokens[n - 1]) * C;
+    const float* e = wte + int64_t(prev[n]) * C;
 #pragma omp simd
-    for (int64_t c = 0; c < C; c++) o[c] += g[c] * prev[c];
+    for (int64_t c = 0; c < C; c++) o[c] += g[c] * e[c];
   }
 }
 
 // As in embedding_backward, threads split the channels, not the rows: two
 // rows may share a previous token, and each thread walks n in order, so every
 // sum is taken in the same order whatever the thread count.
-void smear_backward(float* dwte, float* dg, const float* dout, const int32_t* tokens, const int32_t* pos,
-                    const float* wte, const float* g, int64_t N, int64_t T, int64_t C) {
+void smear_backward(float* dwte, float* dg, const float* dout, const int32_t* prev, const float* wte, const float* g,
+                    int64_t N, int64_t C) {
 #pragma omp parallel
   {
     const int64_t nt = omp_get_num_threads(), tid = omp_get_thread_num();
@@ -36,16 +31,16 @@ void smear_backward(float* dwte, float* dg, const float* dout, const int32_t* to
     const int64_t per = (lines + nt - 1) / nt;
     const int64_t c0 = std::min(C, tid * per * 16), c1 = std::min(C, (tid + 1) * per * 16);
     for (int64_t n = 0; n < N && c0 < c1; n++) {
-      if (starts_sample(pos, n, T)) continue;
-      const int64_t prev = int64_t(tokens[n - 1]) * C;
+      if (prev[n] < 0) continue;
+      const int64_t row = int64_t(prev[n]) * C;
       const float* d = dout + n * C;
       if (dwte) {
 #pragma omp simd
-        for (int64_t c = c0; c < c1; c++) dwte[prev + c] += g[c] * d[c];
+        for (int64_t c = c0; c < c1; c++) dwte[row + c] += g[c] * d[c];
       }
       if (dg) {
 #pragma omp simd
-        for (int64_t c = c0; c < c1; c++) dg[c] += wte[prev + c] * d[c];
+        for (int64_t c = c0; c < c1; c++) dg[c] += wte[row + c] * d[c];
       }
     }
   }
