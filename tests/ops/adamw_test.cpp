@@ -9,16 +9,13 @@
 #include <vector>
 
 #include "core/random.h"
+#include "ops_test_util.h"
 #include "ops/adamw.h"
 
 namespace shog::ops {
 namespace {
 
-std::vector<float> randn(size_t n, Rng& rng, double scale = 1.0) {
-  std::vector<float> v(n);
-  for (auto& x : v) x = float(scale * rng.normal());
-  return v;
-}
+using test::randn;
 
 struct RefState {
   std::vector<double> p, m, v;

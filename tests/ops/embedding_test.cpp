@@ -7,16 +7,13 @@
 #include <vector>
 
 #include "core/random.h"
+#include "ops_test_util.h"
 #include "ops/embedding.h"
 
 namespace shog::ops {
 namespace {
 
-std::vector<float> randn(size_t n, Rng& rng) {
-  std::vector<float> v(n);
-  for (auto& x : v) x = float(rng.normal());
-  return v;
-}
+using test::randn;
 
 std::vector<int32_t> tokens_with_repeats(int64_t N, int64_t V, Rng& rng) {
   std::vector<int32_t> t(N);

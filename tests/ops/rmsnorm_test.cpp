@@ -7,16 +7,13 @@
 #include <vector>
 
 #include "core/random.h"
+#include "ops_test_util.h"
 #include "ops/rmsnorm.h"
 
 namespace shog::ops {
 namespace {
 
-std::vector<float> randn(size_t n, Rng& rng, double mean = 0.0, double scale = 1.0) {
-  std::vector<float> v(n);
-  for (auto& x : v) x = float(mean + scale * rng.normal());
-  return v;
-}
+using test::randn;
 
 void reference(std::vector<double>& y, std::vector<double>& rstd, const std::vector<double>& x,
                const std::vector<double>& w, int64_t N, int64_t C, double eps) {
@@ -38,7 +35,7 @@ TEST(RmsNorm, ForwardMatchesDoubleReference) {
   const float eps = 1e-5f;
   Rng rng(10);
   auto x = randn(N * C, rng);
-  auto w = randn(C, rng, 1.0, 0.1);
+  auto w = randn(C, rng, 0.1, 1.0);
   x[0] = 0.0f;  // a row of tiny values shows eps is inside the sqrt
   for (int64_t c = 0; c < C; c++) x[(N - 1) * C + c] = 1e-4f * float(c % 3);
   std::vector<float> y(N * C), rstd(N);
@@ -59,7 +56,7 @@ TEST(RmsNorm, BackwardMatchesFiniteDifferencesAndAccumulates) {
   const float eps = 1e-5f;
   Rng rng(11);
   auto x = randn(N * C, rng);
-  auto w = randn(C, rng, 1.0, 0.3);
+  auto w = randn(C, rng, 0.3, 1.0);
   auto R = randn(N * C, rng);
   std::vector<float> y(N * C), rstd(N);
   rmsnorm_forward(y.data(), rstd.data(), x.data(), w.data(), N, C, eps);
@@ -75,15 +72,7 @@ TEST(RmsNorm, BackwardMatchesFiniteDifferencesAndAccumulates) {
     for (int64_t i = 0; i < N * C; i++) s += yd[i] * R[i];
     return s;
   };
-  auto fd = [&](double& p) {
-    const double h = 1e-6, keep = p;
-    p = keep + h;
-    const double lp = loss();
-    p = keep - h;
-    const double lm = loss();
-    p = keep;
-    return (lp - lm) / (2 * h);
-  };
+  auto fd = [&](double& p) { return test::central_difference(loss, p, 1e-6); };
   for (int64_t i = 0; i < N * C; i++)
     ASSERT_NEAR(double(dx[i]) - dx0[i], fd(xd[i]), 2e-5 * (1 + std::abs(fd(xd[i])))) << "dx " << i;
   for (int64_t c = 0; c < C; c++)

@@ -7,16 +7,13 @@
 #include <vector>
 
 #include "core/random.h"
+#include "ops_test_util.h"
 #include "ops/rope.h"
 
 namespace shog::ops {
 namespace {
 
-std::vector<float> randn(size_t n, Rng& rng) {
-  std::vector<float> v(n);
-  for (auto& x : v) x = float(rng.normal());
-  return v;
-}
+using test::randn;
 
 // The table follows HF in float32: inv_freq = 1 / powf(..) and the angle
 // t * inv_freq are each rounded (pow, reciprocal, product: three roundings of

@@ -10,16 +10,13 @@
 #include <vector>
 
 #include "core/random.h"
+#include "ops_test_util.h"
 #include "ops/smear.h"
 
 namespace shog::ops {
 namespace {
 
-std::vector<float> randn(size_t n, Rng& rng) {
-  std::vector<float> v(n);
-  for (auto& x : v) x = float(rng.normal());
-  return v;
-}
+using test::randn;
 
 // Previous-token ids with about one row in four at a sample's start (-1).
 std::vector<int32_t> random_prev(int64_t N, int64_t V, Rng& rng) {
@@ -64,15 +61,7 @@ TEST(Smear, BackwardMatchesFiniteDifferencesAndAccumulates) {
           for (int64_t c = 0; c < C; c++) s += gd[c] * w[prev[n] * C + c] * double(R[n * C + c]);
       return s;
     };
-    auto fd = [&](double& x) {
-      const double h = 1e-3, keep = x;
-      x = keep + h;
-      const double lp = loss();
-      x = keep - h;
-      const double lm = loss();
-      x = keep;
-      return (lp - lm) / (2 * h);
-    };
+    auto fd = [&](double& x) { return test::central_difference(loss, x, 1e-3); };
     for (int64_t i = 0; i < V * C; i++)
       ASSERT_NEAR(double(dwte[i]) - double(dwte0[i]), fd(w[size_t(i)]), 1e-5) << "dwte " << i;
     for (int64_t c = 0; c < C; c++) ASSERT_NEAR(double(dg[c]) - double(dg0[c]), fd(gd[size_t(c)]), 1e-5) << "dg " << c;

@@ -6,16 +6,13 @@
 #include <vector>
 
 #include "core/random.h"
+#include "ops_test_util.h"
 #include "ops/swiglu.h"
 
 namespace shog::ops {
 namespace {
 
-std::vector<float> randn(size_t n, Rng& rng, double scale = 1.0) {
-  std::vector<float> v(n);
-  for (auto& x : v) x = float(scale * rng.normal());
-  return v;
-}
+using test::randn;
 
 double silu(double g) { return g / (1.0 + std::exp(-g)); }
 
