@@ -5,6 +5,7 @@
 
 #include <omp.h>
 
+#include "ops/cpu/channel_slice.h"
 #include "ops/cpu/parallel_threshold.h"
 
 namespace shog::ops {
@@ -23,11 +24,7 @@ void embedding_forward(float* out, const int32_t* tokens, const float* wte, int6
 void embedding_backward(float* dwte, const float* dout, const int32_t* tokens, int64_t N, int64_t C) {
 #pragma omp parallel
   {
-    const int64_t nt = omp_get_num_threads(), tid = omp_get_thread_num();
-    // Slices are whole 64-byte lines so two threads never write one line.
-    const int64_t lines = (C + 15) / 16;
-    const int64_t per = (lines + nt - 1) / nt;
-    const int64_t c0 = std::min(C, tid * per * 16), c1 = std::min(C, (tid + 1) * per * 16);
+    const auto [c0, c1] = channel_slice(C, omp_get_thread_num(), omp_get_num_threads());
     if (c0 < c1) {
       for (int64_t n = 0; n < N; n++) {
         float* dst = dwte + int64_t(tokens[n]) * C;

@@ -5,6 +5,7 @@
 
 #include <omp.h>
 
+#include "ops/cpu/channel_slice.h"
 #include "ops/cpu/parallel_threshold.h"
 
 namespace shog::ops {
@@ -50,10 +51,7 @@ void rmsnorm_backward(float* dx, float* dw, const float* dy, const float* x, con
     // slice of channels and walks every row in order: race-free, and the
     // summation order is fixed whatever the thread count. Slices are whole
     // 64-byte lines so threads never share a line of dw.
-    const int64_t nt = omp_get_num_threads(), tid = omp_get_thread_num();
-    const int64_t lines = (C + 15) / 16;
-    const int64_t per = (lines + nt - 1) / nt;
-    const int64_t c0 = std::min(C, tid * per * 16), c1 = std::min(C, (tid + 1) * per * 16);
+    const auto [c0, c1] = channel_slice(C, omp_get_thread_num(), omp_get_num_threads());
     for (int64_t n = 0; n < N && c0 < c1; n++) {
       const float* xr = x + n * C;
       const float* dyr = dy + n * C;

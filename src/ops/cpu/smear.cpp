@@ -4,6 +4,7 @@
 
 #include <omp.h>
 
+#include "ops/cpu/channel_slice.h"
 #include "ops/cpu/parallel_threshold.h"
 
 namespace shog::ops {
@@ -26,10 +27,7 @@ void smear_backward(float* dwte, float* dg, const float* dout, const int32_t* pr
                     int64_t N, int64_t C) {
 #pragma omp parallel
   {
-    const int64_t nt = omp_get_num_threads(), tid = omp_get_thread_num();
-    const int64_t lines = (C + 15) / 16;  // whole 64-byte lines per thread
-    const int64_t per = (lines + nt - 1) / nt;
-    const int64_t c0 = std::min(C, tid * per * 16), c1 = std::min(C, (tid + 1) * per * 16);
+    const auto [c0, c1] = channel_slice(C, omp_get_thread_num(), omp_get_num_threads());
     for (int64_t n = 0; n < N && c0 < c1; n++) {
       if (prev[n] < 0) continue;
       const int64_t row = int64_t(prev[n]) * C;
