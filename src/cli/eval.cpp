@@ -68,6 +68,10 @@ void setup(CLI::App& sub) {
   sub.add_flag("--copy-probe", a->opt.copy_probe,
                "Also measure whether each model copies from its context: its loss on a random token run and on "
                "the run repeated (docs/eval.md)");
+  sub.add_option("--refusal-samples", a->opt.refusal_samples,
+                 "Also sample each harmful and benign prompt N times at temperature 1 (32 tokens): how well the "
+                 "share refused tells the two kinds apart, as an AUC and the best threshold (docs/eval.md; 0: off)")
+      ->capture_default_str();
   sub.add_option("--limit", a->opt.limit, "Use only the first N prompts (0: all)")->capture_default_str();
   sub.add_option("--max-tokens", a->opt.replies.max_new_tokens, "New tokens per reply, at most")->capture_default_str();
   sub.add_option("--batch", a->opt.replies.max_batch, "Replies decoded together")->capture_default_str();

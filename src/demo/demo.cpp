@@ -298,9 +298,11 @@ DemoResult run_demo(const DemoOptions& opt) {
   eo.replies.max_new_tokens = opt.eval_max_tokens;
   eo.knowledge_probe = true;
   eo.copy_probe = true;
+  eo.refusal_samples = 8;
   if (opt.progress) eo.log = [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); };
-  std::string eval_key = fmt::format("max_new_tokens = {}\nknowledge_probe = true\ncopy_probe = true\nmodels = [",
-                                     opt.eval_max_tokens);
+  std::string eval_key =
+      fmt::format("max_new_tokens = {}\nknowledge_probe = true\ncopy_probe = true\nrefusal_samples = {}\nmodels = [",
+                  opt.eval_max_tokens, eo.refusal_samples);
   for (const auto& m : eo.models) eval_key += m.name + ", ";
   eval_key += "]\n";
   stages.run("eval", "evaluation: every stage side by side", eval_key, [&] {

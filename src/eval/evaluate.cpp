@@ -1,5 +1,6 @@
 #include "eval/evaluate.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -43,6 +44,8 @@ void check_inputs(const EvalOptions& opt) {
              opt.replies.max_new_tokens);
   SHOG_CHECK(opt.replies.max_batch >= 1, ErrorKind::invalid_argument, "--batch", "must be >= 1, got {}",
              opt.replies.max_batch);
+  SHOG_CHECK(opt.refusal_samples >= 0, ErrorKind::invalid_argument, "--refusal-samples", "must be >= 0, got {}",
+             opt.refusal_samples);
   SHOG_CHECK(opt.bpb.batch_rows >= 1, ErrorKind::invalid_argument, "--bpb-rows", "must be >= 1, got {}",
              opt.bpb.batch_rows);
 }
@@ -119,6 +122,19 @@ EvalResults run_eval(const EvalOptions& opt) {
       log(fmt::format("eval: {}: copy probe, {:.3f} nats per token on a random run, {:.3f} on its repeat ({:.0f}% "
                       "saved) in {:.1f}s",
                       e.name, e.copy->first_nats, e.copy->repeat_nats, 100 * e.copy->copy_share(), seconds_since(t0)));
+    }
+    if (opt.refusal_samples > 0) {
+      t0 = std::chrono::steady_clock::now();
+      RefusalPropensityOptions ro;
+      ro.samples = opt.refusal_samples;
+      ro.max_new_tokens = std::min<int64_t>(ro.max_new_tokens, opt.replies.max_new_tokens);
+      ro.max_batch = opt.replies.max_batch;
+      ro.kv_dtype = opt.replies.kv_dtype;
+      e.refusal = measure_refusal_propensity(m, r.prompts, ro);
+      log(fmt::format("eval: {}: refusal propensity over {} samples per request: AUC {:.3f}; best threshold: harmful "
+                      "compliance {:.3f}, over-refusal {:.3f} in {:.1f}s",
+                      e.name, ro.samples, e.refusal->auc, e.refusal->best.harmful_compliance,
+                      e.refusal->best.over_refusal, seconds_since(t0)));
     }
     r.models.push_back(std::move(e));
   }

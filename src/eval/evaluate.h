@@ -9,10 +9,13 @@
 //      byte (bits_per_byte.h), free it;
 //   3b. with knowledge_probe: per model, the knowledge probe (knowledge_probe.h);
 //   3c. with copy_probe: per model, whether it copies from context (copy_probe.h);
+//   3d. with refusal_samples > 0: per model, its refusal propensity over the
+//       request prompts, sampled (refusal_propensity.h);
 //   4. with a reward model: score every model's (prompt, reply)
 //      conversations with it (align/reward.h).
 // Deterministic given the models, the options and the thread count: greedy
-// decoding, prompts in file order, and no clock in the results.
+// decoding (seeded sampling for the refusal propensity), prompts in file
+// order, and no clock in the results.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -27,6 +30,7 @@
 #include "eval/generation.h"
 #include "eval/knowledge_probe.h"
 #include "eval/refusal_check.h"
+#include "eval/refusal_propensity.h"
 #include "eval/reply_metrics.h"
 #include "eval/test_set.h"
 
@@ -41,6 +45,7 @@ struct EvalOptions {
   bool bits_per_byte = true;
   bool knowledge_probe = false;   // run the knowledge probe on every model
   bool copy_probe = false;        // run the copy probe on every model
+  int64_t refusal_samples = 0;    // > 0: sample each request prompt this often for its refusal propensity
   int64_t limit = 0;              // first N prompts; 0: all
   DType dtype = DType::f32;       // compute dtype of the models and the reward model
   ReplyOptions replies;
@@ -56,6 +61,7 @@ struct ModelEval {
   std::optional<BitsPerByte> bpb;
   std::vector<KnowledgeProbeResult> knowledge;  // with knowledge_probe, else empty
   std::optional<CopyProbeResult> copy;   // with copy_probe
+  std::optional<RefusalPropensity> refusal;  // with refusal_samples > 0
   std::vector<double> rm_scores;         // one per prompt with a reward model (NaN: too long), else empty
   double rm_score_mean = 0;              // over the finite scores; NaN when none
   int64_t rm_scored = 0;

@@ -13,8 +13,10 @@ std::vector<ModelReply> generate_replies(EvalModel& m, const std::vector<TestPro
   SHOG_CHECK(opt.max_new_tokens >= 1, ErrorKind::invalid_argument, "--max-tokens", "must be >= 1, got {}",
              opt.max_new_tokens);
   SHOG_CHECK(opt.max_batch >= 1, ErrorKind::invalid_argument, "--batch", "must be >= 1, got {}", opt.max_batch);
+  SHOG_CHECK(opt.temperature >= 0, ErrorKind::invalid_argument, "temperature", "must be >= 0, got {}",
+             opt.temperature);
   SamplingParams params;
-  params.temperature = 0;
+  params.temperature = opt.temperature;
   params.max_new_tokens = int(opt.max_new_tokens);
   params.stop_tokens = default_stop_tokens(m.tokenizer());
   params.stop_tokens.push_back(m.chat().end_id());
@@ -34,6 +36,7 @@ std::vector<ModelReply> generate_replies(EvalModel& m, const std::vector<TestPro
                "model {}: the prompt takes {} tokens, leaving no room to reply in a context of {}", m.name(),
                req.prompt.size(), ctx);
     req.params = params;
+    req.params.seed = opt.seed + ids.size();
     req.adapter = m.adapter();
     ids.push_back(eng.add(std::move(req)));
   }

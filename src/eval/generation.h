@@ -1,8 +1,8 @@
 // The replies a model gives to the test prompts: each prompt rendered with
 // the model's chat template plus the generation prompt (<|assistant|>),
-// answered greedily (temperature 0: the model's single most likely reply,
-// so an evaluation is repeatable) until the template's <|end|> (or
-// <|eos|>) or max_new_tokens, all prompts queued on one Engine, which
+// answered greedily by default (temperature 0: the model's single most
+// likely reply, so an evaluation is repeatable) until the template's <|end|>
+// (or <|eos|>) or max_new_tokens, all prompts queued on one Engine, which
 // decodes up to max_batch of them together. A LoRA model's adapter rides on
 // each request (GenerationRequest::adapter), so the base stays untouched.
 #pragma once
@@ -21,6 +21,10 @@ struct ReplyOptions {
   int64_t max_new_tokens = 128;
   int64_t max_batch = 32;        // sequences decoded together
   DType kv_dtype = DType::f32;
+  // Sampling instead of greedy decoding (refusal_propensity.h): prompt i is
+  // sampled with seed + i, so replies do not depend on the batching.
+  float temperature = 0;
+  uint64_t seed = 0;
 };
 
 struct ModelReply {

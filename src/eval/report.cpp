@@ -229,6 +229,16 @@ ojson eval_results_json(const EvalResults& r) {
       e["copy_probe"] = {{"first_nats", m.copy->first_nats},  {"repeat_nats", m.copy->repeat_nats},
                          {"copy_share", m.copy->copy_share()}, {"runs", m.copy->runs},
                          {"scored_per_run", m.copy->scored_per_run}};
+    if (m.refusal)
+      e["refusal_propensity"] = {{"samples", m.refusal->samples},
+                                 {"auc", std::isfinite(m.refusal->auc) ? ojson(m.refusal->auc) : ojson(nullptr)},
+                                 {"harmful_compliance_sampled", m.refusal->harmful_compliance_sampled},
+                                 {"over_refusal_sampled", m.refusal->over_refusal_sampled},
+                                 {"best", {{"refuse_at", m.refusal->best.refuse_at},
+                                           {"harmful_compliance", m.refusal->best.harmful_compliance},
+                                           {"over_refusal", m.refusal->best.over_refusal}}},
+                                 {"harmful", m.refusal->harmful},
+                                 {"benign", m.refusal->benign}};
     if (m.bpb)
       e["bits_per_byte"] = {{"value", m.bpb->value()},       {"nats", m.bpb->nats},
                             {"tokens", m.bpb->tokens},       {"bytes", m.bpb->bytes},
@@ -406,6 +416,28 @@ std::string eval_report_markdown(const EvalResults& r, const ReportOptions& opt)
       if (m.copy)
         md += row({code_span(m.name), number_cell(m.copy->first_nats), number_cell(m.copy->repeat_nats),
                    fmt::format("{:.0f}%", 100 * m.copy->copy_share())});
+    md += "\n";
+  }
+
+  // How well each model's refusals tell the kinds apart (refusal_propensity.h).
+  if (std::any_of(r.models.begin(), r.models.end(), [](const ModelEval& m) { return m.refusal.has_value(); })) {
+    md += "## Refusal propensity\n\n";
+    md += "Each harmful and benign prompt answered several times at temperature 1; a prompt's propensity is the "
+          "share of its replies refused. The AUC says how well propensity ranks harmful prompts above benign ones "
+          "(0.5: chance). The best threshold is the rule \"refuse when the propensity is at least t\" with the "
+          "smallest larger error, chosen on these prompts: an optimistic bound on what changing how often the "
+          "model refuses could reach without teaching it which requests are harmful (docs/eval.md, \"Refusal "
+          "propensity\").\n\n";
+    md += row({"model", "samples", "AUC", "sampled: harmful compliance", "sampled: over-refusal",
+               "best threshold: refuse at", "harmful compliance", "over-refusal"}) +
+          row({"---", "---:", "---:", "---:", "---:", "---:", "---:", "---:"});
+    auto pct = [](double v) { return fmt::format("{:.1f}%", 100 * v); };
+    for (const ModelEval& m : r.models)
+      if (m.refusal)
+        md += row({code_span(m.name), std::to_string(m.refusal->samples), number_cell(m.refusal->auc),
+                   pct(m.refusal->harmful_compliance_sampled), pct(m.refusal->over_refusal_sampled),
+                   number_cell(m.refusal->best.refuse_at),
+                   pct(m.refusal->best.harmful_compliance), pct(m.refusal->best.over_refusal)});
     md += "\n";
   }
 

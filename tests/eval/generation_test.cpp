@@ -1,9 +1,12 @@
 // Greedy replies to test prompts: repeatable, independent of how many are
 // decoded together, stopped at <|end|> or the token limit, and a LoRA model
-// answers with its adapter.
+// answers with its adapter. Sampled replies: fixed by the seed, whatever the
+// batching, and a prompt queued twice is drawn twice.
 #include "eval/generation.h"
 
 #include <gtest/gtest.h>
+
+#include <set>
 
 #include "core/error.h"
 #include "eval_fixture.h"
@@ -62,6 +65,25 @@ TEST(Generation, RepliesAreGreedyAndIndependentOfBatching) {
       EXPECT_EQ(r.new_tokens, 12);
     }
   }
+}
+
+TEST(Generation, SampledRepliesDependOnTheSeedNotTheBatching) {
+  testing::TempDir d;
+  evaltest::write_model_dir(d.file("m"), 2, 0.3f);
+  EvalModel m = EvalModel::load({"m", d.file("m")}, DType::f32);
+  auto ps = prompts();
+  ReplyOptions one{12, 1, DType::f32, 1.0f, 7}, many{12, 8, DType::f32, 1.0f, 7}, other{12, 8, DType::f32, 1.0f, 8};
+  auto a = texts(generate_replies(m, ps, one));
+  EXPECT_EQ(a, texts(generate_replies(m, ps, many)));
+  EXPECT_NE(a, texts(generate_replies(m, ps, other)));
+  EXPECT_NE(a, texts(generate_replies(m, ps, {12, 8, DType::f32})));  // greedy
+  // The same prompt twice gets two seeds, so two draws.
+  std::vector<TestPrompt> twice(6, ps[0]);
+  auto t = texts(generate_replies(m, twice, many));
+  EXPECT_GT(std::set<std::string>(t.begin(), t.end()).size(), 1u);
+  ReplyOptions negative = many;
+  negative.temperature = -1;
+  EXPECT_THROW(generate_replies(m, ps, negative), Error);
 }
 
 TEST(Generation, ALoraModelAnswersWithItsAdapter) {

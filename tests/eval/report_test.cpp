@@ -123,6 +123,23 @@ TEST(Report, CopyProbeTableAndJsonOnlyWhenMeasured) {
   EXPECT_FALSE(eval_results_json(r)["models"][1].contains("copy_probe"));
 }
 
+TEST(Report, RefusalPropensityTableAndJsonOnlyWhenMeasured) {
+  EvalResults r = sample_results();
+  EXPECT_EQ(eval_report_markdown(r).find("## Refusal propensity"), std::string::npos);
+  EXPECT_FALSE(eval_results_json(r)["models"][0].contains("refusal_propensity"));
+  r.models[1].refusal = separate_refusals({1.0, 0.5, 0.25}, {0.0, 0.25}, 4);
+  const std::string md = eval_report_markdown(r);
+  EXPECT_NE(md.find("## Refusal propensity"), std::string::npos);
+  EXPECT_NE(md.find("| `" + r.models[1].name + "` | 4 | 0.917 | 41.7% | 12.5% | 0.500 | 33.3% | 0.0% |"),
+            std::string::npos)
+      << md;
+  const auto j = eval_results_json(r)["models"][1]["refusal_propensity"];
+  EXPECT_EQ(j["samples"], 4);
+  EXPECT_EQ(j["best"]["refuse_at"], 0.5);
+  EXPECT_EQ(j["benign"], (std::vector<double>{0.0, 0.25}));
+  EXPECT_FALSE(eval_results_json(r)["models"][0].contains("refusal_propensity"));
+}
+
 TEST(Report, SampleRepliesSitSideBySideAndCannotBreakTheTable) {
   std::string md = eval_report_markdown(sample_results(), {1, 100});
   EXPECT_NE(md.find("### helpful"), std::string::npos);
