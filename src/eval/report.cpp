@@ -431,13 +431,12 @@ std::string eval_report_markdown(const EvalResults& r, const ReportOptions& opt)
     md += row({"model", "samples", "AUC", "sampled: harmful compliance", "sampled: over-refusal",
                "best threshold: refuse at", "harmful compliance", "over-refusal"}) +
           row({"---", "---:", "---:", "---:", "---:", "---:", "---:", "---:"});
-    auto pct = [](double v) { return fmt::format("{:.1f}%", 100 * v); };
     for (const ModelEval& m : r.models)
       if (m.refusal)
         md += row({code_span(m.name), std::to_string(m.refusal->samples), number_cell(m.refusal->auc),
-                   pct(m.refusal->harmful_compliance_sampled), pct(m.refusal->over_refusal_sampled),
+                   percent(m.refusal->harmful_compliance_sampled), percent(m.refusal->over_refusal_sampled),
                    number_cell(m.refusal->best.refuse_at),
-                   pct(m.refusal->best.harmful_compliance), pct(m.refusal->best.over_refusal)});
+                   percent(m.refusal->best.harmful_compliance), percent(m.refusal->best.over_refusal)});
     md += "\n";
   }
 
