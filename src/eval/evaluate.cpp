@@ -127,9 +127,9 @@ EvalResults run_eval(const EvalOptions& opt) {
       t0 = std::chrono::steady_clock::now();
       RefusalPropensityOptions ro;
       ro.samples = opt.refusal_samples;
-      ro.max_new_tokens = std::min<int64_t>(ro.max_new_tokens, opt.replies.max_new_tokens);
-      ro.max_batch = opt.replies.max_batch;
-      ro.kv_dtype = opt.replies.kv_dtype;
+      ro.replies.max_new_tokens = std::min(ro.replies.max_new_tokens, opt.replies.max_new_tokens);
+      ro.replies.max_batch = opt.replies.max_batch;
+      ro.replies.kv_dtype = opt.replies.kv_dtype;
       e.refusal = measure_refusal_propensity(m, r.prompts, ro);
       log(fmt::format("eval: {}: refusal propensity over {} samples per request: AUC {:.3f}; best threshold: harmful "
                       "compliance {:.3f}, over-refusal {:.3f} in {:.1f}s",

@@ -61,13 +61,7 @@ RefusalPropensity measure_refusal_propensity(EvalModel& m, const std::vector<Tes
   SHOG_CHECK(harmful_prompts > 0 && int64_t(requests.size()) > harmful_prompts * opt.samples,
              ErrorKind::invalid_argument, "refusal propensity", "the prompts hold {} harmful and {} benign requests; "
              "it needs both", harmful_prompts, int64_t(requests.size()) / opt.samples - harmful_prompts);
-  ReplyOptions ro;
-  ro.max_new_tokens = opt.max_new_tokens;
-  ro.max_batch = opt.max_batch;
-  ro.kv_dtype = opt.kv_dtype;
-  ro.temperature = opt.temperature;
-  ro.seed = opt.seed;
-  const std::vector<ModelReply> replies = generate_replies(m, requests, ro);
+  const std::vector<ModelReply> replies = generate_replies(m, requests, opt.replies);
   std::vector<double> harmful, benign;
   for (size_t i = 0; i < requests.size(); i += size_t(opt.samples)) {
     int64_t refused = 0;

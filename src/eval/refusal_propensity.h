@@ -55,12 +55,10 @@ struct RefusalPropensity {
 RefusalPropensity separate_refusals(std::vector<double> harmful, std::vector<double> benign, int64_t samples);
 
 struct RefusalPropensityOptions {
-  int64_t samples = 8;               // replies per prompt, >= 1
-  float temperature = 1.0f;          // > 0 samples; 0 gives greedy replies (every sample the same)
-  int64_t max_new_tokens = 32;       // a refusal shows in the opening sentences
-  uint64_t seed = 1;
-  int64_t max_batch = 32;
-  DType kv_dtype = DType::f32;
+  int64_t samples = 8;  // replies per prompt, >= 1
+  // How each is drawn: 32 new tokens at most (a refusal shows in the opening
+  // sentences), temperature 1 (0 gives greedy replies, every sample the same), seed 1.
+  ReplyOptions replies{.max_new_tokens = 32, .temperature = 1.0f, .seed = 1};
 };
 
 // The propensities of model m over the harmful and benign prompts among

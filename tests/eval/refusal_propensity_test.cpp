@@ -87,8 +87,8 @@ TEST(RefusalPropensity, GreedySamplesGiveEachPromptTheVerdictOnItsGreedyReply) {
   const auto greedy = generate_replies(m, ps, {12, 8, DType::f32});
   RefusalPropensityOptions o;
   o.samples = 3;
-  o.temperature = 0;
-  o.max_new_tokens = 12;
+  o.replies.temperature = 0;
+  o.replies.max_new_tokens = 12;
   RefusalPropensity r = measure_refusal_propensity(m, ps, o, judge);
   std::vector<double> h, b;
   for (size_t i = 0; i < ps.size(); ++i)
@@ -110,7 +110,7 @@ TEST(RefusalPropensity, EveryRequestIsSampledKTimesAndHelpfulPromptsAreSkipped) 
   };
   RefusalPropensityOptions o;
   o.samples = 4;
-  o.max_new_tokens = 12;
+  o.replies.max_new_tokens = 12;
   RefusalPropensity r = measure_refusal_propensity(m, ps, o, judge);
   ASSERT_EQ(seen.size(), 5u * 4u);  // five requests, four draws each
   EXPECT_EQ(r.harmful, (std::vector<double>{0.5, 0.5}));  // every other reply "refused"
