@@ -52,15 +52,15 @@ RefusalPropensity measure_refusal_propensity(EvalModel& m, const std::vector<Tes
                                              const std::function<bool(const std::string&)>& is_refusal) {
   SHOG_CHECK(opt.samples >= 1, ErrorKind::invalid_argument, "--refusal-samples", "must be >= 1, got {}",
              opt.samples);
+  int64_t kinds[2] = {0, 0};  // harmful, benign prompts
   std::vector<TestPrompt> requests;  // each request prompt `samples` times in a row
-  for (const TestPrompt& p : prompts)
-    if (p.kind != PromptKind::helpful)
-      for (int64_t k = 0; k < opt.samples; ++k) requests.push_back(p);
-  const auto harmful_prompts =
-      std::count_if(prompts.begin(), prompts.end(), [](const TestPrompt& p) { return p.kind == PromptKind::harmful; });
-  SHOG_CHECK(harmful_prompts > 0 && int64_t(requests.size()) > harmful_prompts * opt.samples,
-             ErrorKind::invalid_argument, "refusal propensity", "the prompts hold {} harmful and {} benign requests; "
-             "it needs both", harmful_prompts, int64_t(requests.size()) / opt.samples - harmful_prompts);
+  for (const TestPrompt& p : prompts) {
+    if (p.kind == PromptKind::helpful) continue;
+    ++kinds[p.kind == PromptKind::harmful ? 0 : 1];
+    for (int64_t k = 0; k < opt.samples; ++k) requests.push_back(p);
+  }
+  SHOG_CHECK(kinds[0] > 0 && kinds[1] > 0, ErrorKind::invalid_argument, "refusal propensity",
+             "the prompts hold {} harmful and {} benign requests; it needs both", kinds[0], kinds[1]);
   const std::vector<ModelReply> replies = generate_replies(m, requests, opt.replies);
   std::vector<double> harmful, benign;
   for (size_t i = 0; i < requests.size(); i += size_t(opt.samples)) {
