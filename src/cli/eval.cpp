@@ -45,6 +45,13 @@ void run(EvalArgs& a) {
     if (!opt.reward_model.empty()) std::printf(" %9.4f", m.rm_score_mean);
     std::printf("\n");
   }
+  for (const auto& m : r.models)
+    if (m.best_of_n) {
+      const shog::ReplyMetrics& b = m.best_of_n->metrics;
+      const std::string name = m.name + " best-of-" + std::to_string(m.best_of_n->n);
+      std::printf("%-16s %9.3f %9.3f %9.3f %9.3f %9s  %9.4f\n", name.c_str(), b.task_accuracy.value(),
+                  b.harmful_compliance.value(), b.over_refusal.value(), b.checker_reward, "-", m.best_of_n->score_mean);
+    }
   std::printf("refusal detector: precision %.3f, recall %.3f, accuracy %.3f on %lld labelled replies\n",
               r.detector.precision(), r.detector.recall(), r.detector.accuracy(), (long long)r.detector.n());
   std::printf("report: %s/report.md\n", a.out.c_str());
@@ -71,6 +78,12 @@ void setup(CLI::App& sub) {
   sub.add_option("--refusal-samples", a->opt.refusal_samples,
                  "Also sample each harmful and benign prompt N times at temperature 1 (32 tokens): how well the "
                  "share refused tells the two kinds apart, as an AUC and the best threshold (docs/eval.md; 0: off)")
+      ->capture_default_str();
+  sub.add_option("--best-of", a->opt.best_of_n,
+                 "Also answer each prompt with the best of N samples by the reward model's score (needs "
+                 "--reward-model; docs/eval.md, \"Best of N\"; 0: off)")
+      ->capture_default_str();
+  sub.add_option("--best-of-temperature", a->opt.best_of_temperature, "Temperature of the best-of-N samples")
       ->capture_default_str();
   sub.add_option("--limit", a->opt.limit, "Use only the first N prompts (0: all)")->capture_default_str();
   sub.add_option("--max-tokens", a->opt.replies.max_new_tokens, "New tokens per reply, at most")->capture_default_str();

@@ -46,6 +46,11 @@ void check_inputs(const EvalOptions& opt) {
              opt.replies.max_batch);
   SHOG_CHECK(opt.refusal_samples >= 0, ErrorKind::invalid_argument, "--refusal-samples", "must be >= 0, got {}",
              opt.refusal_samples);
+  SHOG_CHECK(opt.best_of_n >= 0, ErrorKind::invalid_argument, "--best-of", "must be >= 0, got {}", opt.best_of_n);
+  SHOG_CHECK(opt.best_of_n == 0 || !opt.reward_model.empty(), ErrorKind::invalid_argument, "--best-of",
+             "needs a reward model to choose with (--reward-model DIR)");
+  SHOG_CHECK(opt.best_of_temperature > 0, ErrorKind::invalid_argument, "--best-of-temperature",
+             "must be > 0 (at 0 every sample is the greedy reply), got {}", opt.best_of_temperature);
   SHOG_CHECK(opt.bpb.batch_rows >= 1, ErrorKind::invalid_argument, "--bpb-rows", "must be >= 1, got {}",
              opt.bpb.batch_rows);
 }
@@ -65,6 +70,7 @@ EvalResults run_eval(const EvalOptions& opt) {
   r.detector = check_refusal_detector(read_labelled_replies(r.files.refusals));
   r.max_new_tokens = opt.replies.max_new_tokens;
   r.reward_model = opt.reward_model;
+  if (opt.best_of_n > 0) r.best_of_temperature = opt.best_of_temperature;
   log(fmt::format("eval: {} prompts from {}; refusal detector accuracy {:.3f} on {} labelled replies",
                   r.prompts.size(), r.files.prompts, r.detector.accuracy(), r.detector.n()));
 
@@ -76,6 +82,7 @@ EvalResults run_eval(const EvalOptions& opt) {
     if (text) r.bpb_source = text->source, r.bpb_chat = text->chat;
   }
 
+  std::vector<std::vector<ModelReply>> candidates;  // per model, with best_of_n: its samples
   for (const ModelSpec& spec : opt.models) {
     auto t0 = std::chrono::steady_clock::now();
     EvalModel m = EvalModel::load(spec, opt.dtype);
@@ -136,6 +143,17 @@ EvalResults run_eval(const EvalOptions& opt) {
                       e.name, ro.samples, e.refusal->auc, e.refusal->best.harmful_compliance,
                       e.refusal->best.over_refusal, seconds_since(t0)));
     }
+    if (opt.best_of_n > 0) {
+      t0 = std::chrono::steady_clock::now();
+      BestOfNOptions bo;
+      bo.n = opt.best_of_n;
+      bo.replies = opt.replies;
+      bo.replies.temperature = opt.best_of_temperature;
+      bo.replies.seed = 1;
+      candidates.push_back(sample_candidates(m, r.prompts, bo));
+      log(fmt::format("eval: {}: {} samples of each prompt for best-of-{} in {:.1f}s", e.name, bo.n, bo.n,
+                      seconds_since(t0)));
+    }
     r.models.push_back(std::move(e));
   }
 
@@ -154,6 +172,17 @@ EvalResults run_eval(const EvalOptions& opt) {
       for (double s : e.rm_scores)
         if (std::isfinite(s)) sum += s, ++e.rm_scored;
       e.rm_score_mean = e.rm_scored ? sum / double(e.rm_scored) : std::numeric_limits<double>::quiet_NaN();
+    }
+    for (size_t j = 0; j < candidates.size(); ++j) {
+      ModelEval& e = r.models[j];
+      e.best_of_n = choose_best_of_n(r.prompts, candidates[j], opt.best_of_n,
+                                     [&](const std::vector<Messages>& convs) { return rm.score(convs); });
+      log(fmt::format("eval: {}: best of {}: task accuracy {:.3f}, harmful compliance {:.3f}, over-refusal {:.3f} "
+                      "(oracle choice: {:.3f}, {:.3f}, {:.3f})",
+                      e.name, opt.best_of_n, e.best_of_n->metrics.task_accuracy.value(),
+                      e.best_of_n->metrics.harmful_compliance.value(), e.best_of_n->metrics.over_refusal.value(),
+                      e.best_of_n->oracle.task_accuracy.value(), e.best_of_n->oracle.harmful_compliance.value(),
+                      e.best_of_n->oracle.over_refusal.value()));
     }
     log(fmt::format("eval: reward model {} scored {} models' replies in {:.1f}s", opt.reward_model, r.models.size(),
                     seconds_since(t0)));

@@ -11,8 +11,10 @@
 //   3c. with copy_probe: per model, whether it copies from context (copy_probe.h);
 //   3d. with refusal_samples > 0: per model, its refusal propensity over the
 //       request prompts, sampled (refusal_propensity.h);
+//   3e. with best_of_n > 0: per model, N samples of every prompt (best_of_n.h);
 //   4. with a reward model: score every model's (prompt, reply)
-//      conversations with it (align/reward.h).
+//      conversations with it (align/reward.h), and with best_of_n, every
+//      sample, choosing the highest-scored per prompt.
 // Deterministic given the models, the options and the thread count: greedy
 // decoding (seeded sampling for the refusal propensity), prompts in file
 // order, and no clock in the results.
@@ -24,6 +26,7 @@
 #include <vector>
 
 #include "core/dtype.h"
+#include "eval/best_of_n.h"
 #include "eval/bits_per_byte.h"
 #include "eval/copy_probe.h"
 #include "eval/eval_model.h"
@@ -46,6 +49,8 @@ struct EvalOptions {
   bool knowledge_probe = false;   // run the knowledge probe on every model
   bool copy_probe = false;        // run the copy probe on every model
   int64_t refusal_samples = 0;    // > 0: sample each request prompt this often for its refusal propensity
+  int64_t best_of_n = 0;          // > 0 (needs reward_model): also answer each prompt with the best of this many samples
+  float best_of_temperature = 1;  // the samples' temperature
   int64_t limit = 0;              // first N prompts; 0: all
   DType dtype = DType::f32;       // compute dtype of the models and the reward model
   ReplyOptions replies;
@@ -62,6 +67,7 @@ struct ModelEval {
   std::vector<KnowledgeProbeResult> knowledge;  // with knowledge_probe, else empty
   std::optional<CopyProbeResult> copy;   // with copy_probe
   std::optional<RefusalPropensity> refusal;  // with refusal_samples > 0
+  std::optional<BestOfN> best_of_n;      // with best_of_n > 0
   std::vector<double> rm_scores;         // one per prompt with a reward model (NaN: too long), else empty
   double rm_score_mean = 0;              // over the finite scores; NaN when none
   int64_t rm_scored = 0;
@@ -77,6 +83,7 @@ struct EvalResults {
   bool bpb_chat = false;
   std::string reward_model;
   int64_t max_new_tokens = 0;
+  float best_of_temperature = 0;         // with best-of-N: its samples' temperature
   std::vector<ModelEval> models;
 };
 

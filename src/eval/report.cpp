@@ -23,6 +23,9 @@ ojson rate_json(const Rate& r) {
   return {{"value", r.value()}, {"hits", r.hits}, {"n", r.n}, {"ci95", {lo, hi}}};
 }
 
+// nlohmann writes NaN as null too; saying so keeps the intent visible.
+ojson finite_or_null(double v) { return std::isfinite(v) ? ojson(v) : ojson(nullptr); }
+
 std::string percent_cell(const Rate& r) {
   if (r.n == 0) return "n/a";
   return fmt::format("{:.1f}% ({}/{})", 100 * r.value(), r.hits, r.n);
@@ -213,7 +216,7 @@ ojson eval_results_json(const EvalResults& r) {
         ojson auc = ojson::object(), n = ojson::object();
         for (synth::Split sp : synth::kSplits) {
           const size_t i = size_t(sp);
-          auc[synth::split_name(sp)] = std::isfinite(k.auc[i]) ? ojson(k.auc[i]) : ojson(nullptr);
+          auc[synth::split_name(sp)] = finite_or_null(k.auc[i]);
           n[synth::split_name(sp)] = {{"harmful", k.harmful[i]}, {"benign", k.benign[i]}};
         }
         probes.push_back({{"name", k.sentences.name},
@@ -231,7 +234,7 @@ ojson eval_results_json(const EvalResults& r) {
                          {"scored_per_run", m.copy->scored_per_run}};
     if (m.refusal)
       e["refusal_propensity"] = {{"samples", m.refusal->samples},
-                                 {"auc", std::isfinite(m.refusal->auc) ? ojson(m.refusal->auc) : ojson(nullptr)},
+                                 {"auc", finite_or_null(m.refusal->auc)},
                                  {"harmful_compliance_sampled", m.refusal->harmful_compliance_sampled},
                                  {"over_refusal_sampled", m.refusal->over_refusal_sampled},
                                  {"best", {{"refuse_at", m.refusal->best.refuse_at},
@@ -239,6 +242,22 @@ ojson eval_results_json(const EvalResults& r) {
                                            {"over_refusal", m.refusal->best.over_refusal}}},
                                  {"harmful", m.refusal->harmful},
                                  {"benign", m.refusal->benign}};
+    if (m.best_of_n) {
+      const BestOfN& b = *m.best_of_n;
+      auto metrics = [](const ReplyMetrics& x) {
+        return ojson{{"task_accuracy", rate_json(x.task_accuracy)},
+                     {"harmful_compliance", rate_json(x.harmful_compliance)},
+                     {"over_refusal", rate_json(x.over_refusal)},
+                     {"helpful_refusal", rate_json(x.helpful_refusal)},
+                     {"checker_reward", finite_or_null(x.checker_reward)}};
+      };
+      e["best_of_n"] = {{"n", b.n},
+                        {"temperature", r.best_of_temperature},
+                        {"chosen", metrics(b.metrics)},
+                        {"oracle", metrics(b.oracle)},
+                        {"reward_model_score_mean", finite_or_null(b.score_mean)},
+                        {"sample_score_mean", finite_or_null(b.sample_score_mean)}};
+    }
     if (m.bpb)
       e["bits_per_byte"] = {{"value", m.bpb->value()},       {"nats", m.bpb->nats},
                             {"tokens", m.bpb->tokens},       {"bytes", m.bpb->bytes},
@@ -440,6 +459,30 @@ std::string eval_report_markdown(const EvalResults& r, const ReportOptions& opt)
     md += "\n";
   }
 
+  // Best-of-N with the reward model (best_of_n.h).
+  if (std::any_of(r.models.begin(), r.models.end(), [](const ModelEval& m) { return m.best_of_n.has_value(); })) {
+    md += "## Best of N\n\n";
+    md += fmt::format(
+        "Each prompt answered N times at temperature {}; the reward model `{}` scores every sample and the "
+        "highest-scored one is the reply. The oracle takes a correct sample wherever one was drawn: what a "
+        "perfect judge could choose from the same samples. Where the oracle fails too, no sample was good "
+        "(docs/eval.md, \"Best of N\").\n\n",
+        r.best_of_temperature, r.reward_model);
+    md += row({"model", "N", "task accuracy", "harmful compliance", "over-refusal", "oracle: task accuracy",
+               "oracle: harmful compliance", "oracle: over-refusal", "reward-model score: chosen / one sample"}) +
+          row({"---", "---:", "---:", "---:", "---:", "---:", "---:", "---:", "---:"});
+    for (const ModelEval& m : r.models)
+      if (m.best_of_n) {
+        const BestOfN& b = *m.best_of_n;
+        md += row({code_span(m.name), std::to_string(b.n), percent_cell(b.metrics.task_accuracy),
+                   percent_cell(b.metrics.harmful_compliance), percent_cell(b.metrics.over_refusal),
+                   percent_cell(b.oracle.task_accuracy), percent_cell(b.oracle.harmful_compliance),
+                   percent_cell(b.oracle.over_refusal),
+                   number_cell(b.score_mean) + " / " + number_cell(b.sample_score_mean)});
+      }
+    md += "\n";
+  }
+
   // A few prompts of each kind, every model's reply side by side.
   if (opt.samples_per_kind > 0) {
     md += "## Sample replies\n\n";
@@ -482,11 +525,36 @@ void write_eval_report(const EvalResults& r, const std::string& dir, const Repor
               {"correct", m.verdicts[i].correct},
               {"reward", m.verdicts[i].reward}};
       if (!m.rm_scores.empty()) j["reward_model_score"] = m.rm_scores[i];
+      if (m.best_of_n)
+        j["best_of_n"] = {{"reply", m.best_of_n->replies[i].text},
+                          {"sample", m.best_of_n->chosen[i]},
+                          {"reward_model_score", finite_or_null(m.best_of_n->chosen_score[i])},
+                          {"refused", m.best_of_n->verdicts[i].refused},
+                          {"correct", m.best_of_n->verdicts[i].correct}};
       // Generated bytes need not be valid UTF-8; replace what is not rather than fail.
       out.write(j.dump(-1, ' ', false, ojson::error_handler_t::replace));
       out.write("\n");
     }
     out.commit();
+    if (m.best_of_n) {  // every sample: what rejection-sampling data or another judge would start from
+      const BestOfN& b = *m.best_of_n;
+      AtomicFile all(dir + "/replies/" + m.name + ".best_of_n.jsonl");
+      for (size_t k = 0; k < b.samples.size(); ++k) {
+        const size_t i = k / size_t(b.n);
+        ojson j{{"line", r.prompts[i].where},
+                {"kind", prompt_kind_name(r.prompts[i].kind)},
+                {"sample", int64_t(k % size_t(b.n))},
+                {"chosen", b.chosen[i] == int64_t(k % size_t(b.n))},
+                {"reply", b.samples[k].text},
+                {"finish", finish_reason_name(b.samples[k].finish)},
+                {"reward_model_score", finite_or_null(b.sample_scores[k])},
+                {"refused", b.sample_verdicts[k].refused},
+                {"correct", b.sample_verdicts[k].correct}};
+        all.write(j.dump(-1, ' ', false, ojson::error_handler_t::replace));
+        all.write("\n");
+      }
+      all.commit();
+    }
   }
   write_bar_chart(dir + "/safety.svg", safety_chart(r));
   write_bar_chart(dir + "/accuracy.svg", accuracy_chart(r));

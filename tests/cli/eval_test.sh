@@ -4,8 +4,8 @@
 # model: the report has one column per model in the order given, the
 # refusal detector's accuracy, plots and per-model replies; results.json
 # agrees with the replies; SFT lowers bits per byte on the held-out replies;
-# the same run twice gives the same bytes; bad input is a clear error with a
-# non-zero exit.
+# the same run twice gives the same bytes; best-of-N's replies, counts and
+# oracle agree; bad input is a clear error with a non-zero exit.
 # Usage: eval_test.sh <shoggoth binary> <source dir>
 source "$(dirname "$0")/common.sh"
 
@@ -24,7 +24,7 @@ common=(--seq-len 128 --batch-rows 4 --progress false --dtype f32)
   > /dev/null 2> "$W/rm.err" || { cat "$W/rm.err"; fail "reward failed"; }
 
 models=(--model "base=$BASE" --model "sft=$W/sft" --model "lora=$W/sft_lora")
-"$SHOG" eval "${models[@]}" --synth "$W/syn" --reward-model "$W/rm" --max-tokens 24 --copy-probe --out "$W/ev" \
+"$SHOG" eval "${models[@]}" --synth "$W/syn" --reward-model "$W/rm" --max-tokens 24 --copy-probe --best-of 3 --out "$W/ev" \
   > "$W/ev.out" 2> "$W/ev.err" || { cat "$W/ev.err"; fail "eval failed"; }
 for f in report.md results.json safety.svg accuracy.svg bits_per_byte.svg replies/base.jsonl replies/sft.jsonl \
   replies/lora.jsonl; do
@@ -36,6 +36,8 @@ grep -q '^## Refusal detector' "$W/ev/report.md" || fail "report has no refusal 
 grep -q '^| reward-model score, mean ↑ |' "$W/ev/report.md" || fail "report has no reward-model row"
 grep -q 'LoRA adapter' "$W/ev/report.md" || fail "report does not say lora is an adapter"
 grep -q '^## Copy probe' "$W/ev/report.md" || fail "report has no copy probe section"
+grep -q '^## Best of N' "$W/ev/report.md" || fail "report has no best-of-N section"
+grep -q '^sft best-of-3 ' "$W/ev.out" || fail "eval printed no best-of-3 row"
 n_prompts=$(grep -c . "$W/syn/rl_test.jsonl")
 python3 - "$W/ev" "$n_prompts" <<'PY' || fail "results.json disagrees with the replies"
 import json, math, sys
@@ -64,12 +66,37 @@ for m in r["models"]:
     scores = [x["reward_model_score"] for x in rows]
     assert abs(m["reward_model_score_mean"] - sum(scores) / len(scores)) < 1e-6
     assert m["bits_per_byte"]["value"] > 0 and m["bits_per_byte"]["bytes"] > 0
+    bo = m["best_of_n"]
+    assert bo["n"] == 3, bo
+    picks = [x["best_of_n"] for x in rows]
+    assert all(0 <= p["sample"] < 3 for p in picks)
+    assert bo["chosen"]["harmful_compliance"]["hits"] == sum(not p["refused"] for x, p in zip(rows, picks) if x["kind"] == "harmful")
+    assert bo["chosen"]["task_accuracy"]["hits"] == sum(p["correct"] for x, p in zip(rows, picks) if x["kind"] == "helpful")
+    assert abs(bo["reward_model_score_mean"] - sum(p["reward_model_score"] for p in picks) / n) < 1e-6
+    # The oracle is never worse than the reward model's choice.
+    o, c = bo["oracle"], bo["chosen"]
+    assert o["task_accuracy"]["hits"] >= c["task_accuracy"]["hits"], bo
+    assert o["harmful_compliance"]["hits"] <= c["harmful_compliance"]["hits"], bo
+    assert o["over_refusal"]["hits"] <= c["over_refusal"]["hits"], bo
+    # Every sample, three per prompt, one of them chosen: the one in the replies.
+    samples = [json.loads(l) for l in open(f"{d}/replies/{m['name']}.best_of_n.jsonl")]
+    assert len(samples) == 3 * n, (m["name"], len(samples))
+    for i, x in enumerate(rows):
+        mine = samples[3 * i:3 * i + 3]
+        assert [s["sample"] for s in mine] == [0, 1, 2] and all(s["line"] == x["line"] for s in mine)
+        chosen = [s for s in mine if s["chosen"]]
+        assert len(chosen) == 1 and chosen[0]["sample"] == x["best_of_n"]["sample"], (x["line"], mine)
+        assert chosen[0]["reply"] == x["best_of_n"]["reply"]
+        best = max(s["reward_model_score"] for s in mine if s["reward_model_score"] is not None)
+        assert chosen[0]["reward_model_score"] == best, (x["line"], mine)
+    # The chosen sample scores at least the samples' mean.
+    assert bo["reward_model_score_mean"] >= bo["sample_score_mean"] - 1e-9, bo
 bpb = {m["name"]: m["bits_per_byte"]["value"] for m in r["models"]}
 assert bpb["sft"] < bpb["base"], f"SFT did not lower bits per byte on held-out replies: {bpb}"
 PY
 
 # Deterministic: the same run gives the same bytes.
-"$SHOG" eval "${models[@]}" --synth "$W/syn" --reward-model "$W/rm" --max-tokens 24 --copy-probe --out "$W/ev2" -q > /dev/null \
+"$SHOG" eval "${models[@]}" --synth "$W/syn" --reward-model "$W/rm" --max-tokens 24 --copy-probe --best-of 3 --out "$W/ev2" -q > /dev/null \
   || fail "second eval failed"
 for f in report.md results.json safety.svg replies/lora.jsonl; do
   cmp -s "$W/ev/$f" "$W/ev2/$f" || fail "$f differs between two identical runs"
@@ -103,6 +130,9 @@ expect_error 2 "named \"base\"" --model "base=$BASE" --model "base=$W/sft" --syn
 expect_error 2 "--model x" --model "x=$W/syn" --synth "$W/syn"
 expect_error 2 "--max-tokens" --model "base=$BASE" --synth "$W/syn" --max-tokens 0
 expect_error 2 "--reward-model" --model "base=$BASE" --synth "$W/syn" --reward-model "$W/sft"
+expect_error 2 "--best-of" --model "base=$BASE" --synth "$W/syn" --best-of 2
+expect_error 2 "--best-of-temperature" --model "base=$BASE" --synth "$W/syn" --reward-model "$W/rm" --best-of 2 \
+  --best-of-temperature 0
 mkdir -p "$W/badsyn"
 cp "$W/syn/refusal_test.jsonl" "$W/badsyn/"
 { head -2 "$W/syn/rl_test.jsonl"; echo '{"prompt": "hi", "checker": {"kind": "helpful"}}'; } > "$W/badsyn/rl_test.jsonl"
