@@ -299,10 +299,12 @@ DemoResult run_demo(const DemoOptions& opt) {
   eo.knowledge_probe = true;
   eo.copy_probe = true;
   eo.refusal_samples = 8;
+  eo.best_of_n = 8;
   if (opt.progress) eo.log = [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); };
   std::string eval_key =
-      fmt::format("max_new_tokens = {}\nknowledge_probe = true\ncopy_probe = true\nrefusal_samples = {}\nmodels = [",
-                  opt.eval_max_tokens, eo.refusal_samples);
+      fmt::format("max_new_tokens = {}\nknowledge_probe = true\ncopy_probe = true\nrefusal_samples = {}\n"
+                  "best_of_n = {}\nmodels = [",
+                  opt.eval_max_tokens, eo.refusal_samples, eo.best_of_n);
   for (const auto& m : eo.models) eval_key += m.name + ", ";
   eval_key += "]\n";
   stages.run("eval", "evaluation: every stage side by side", eval_key, [&] {

@@ -34,6 +34,10 @@ grep -q "harmful compliance <= 5%" "$W/run/summary.md" || fail "summary lacks th
 grep -q "^| refusal AUC, harmful vs benign" "$W/run/summary.md" || fail "summary lacks the refusal AUC"
 grep -q "best threshold on its own refusal propensity" "$W/run/summary.md" || fail "summary lacks the threshold verdict"
 grep -q "## Refusal propensity" "$W/run/eval/report.md" || fail "eval report lacks the refusal propensity"
+grep -q "^| best of 8 by the reward model" "$W/run/summary.md" || fail "summary lacks the best-of-8 row"
+grep -q "^| oracle pick of those 8" "$W/run/summary.md" || fail "summary lacks the oracle row"
+grep -q "reward model's pick of 8 samples" "$W/run/summary.md" || fail "summary lacks the best-of-8 sentence"
+grep -q "## Best of N" "$W/run/eval/report.md" || fail "eval report lacks best of N"
 grep -q "## Fine-tune erosion" "$W/run/summary.md" || fail "summary lacks erosion"
 grep -q "## Reward model on the test split, by the rejected reply" "$W/run/summary.md" || fail "summary lacks the reward breakdown"
 rows=$(grep -c '^| `lora_[0-9]*` |' "$W/run/summary.md")
@@ -57,6 +61,11 @@ assert names == ["base", "sft", "dpo", "ppo", "grpo"], names
 for m in st["eval"]["result"]["models"]:
     rp = m["refusal_propensity"]
     assert 0 <= rp["auc"] <= 1 and 0 <= rp["best_harmful_compliance"] <= 1 and 0 <= rp["best_over_refusal"] <= 1, m
+    bo = m["best_of_n"]
+    assert bo["n"] == 8, bo
+    for k in ("harmful_compliance", "over_refusal"):  # the oracle is never worse than the reward model's pick
+        assert bo["oracle"][k]["hits"] <= bo[k]["hits"], (m["name"], k, bo)
+    assert bo["oracle"]["task_accuracy"]["hits"] >= bo["task_accuracy"]["hits"], (m["name"], bo)
 PY
 
 # Second run: every stage kept (same settings; -q changes no result, so it is no change).
