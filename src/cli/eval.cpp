@@ -85,6 +85,9 @@ void setup(CLI::App& sub) {
       ->capture_default_str();
   sub.add_option("--best-of-temperature", a->opt.best_of_temperature, "Temperature of the best-of-N samples")
       ->capture_default_str();
+  sub.add_option("--best-of-models", a->opt.best_of_models,
+                 "Names (from -m) of the models to sample for best-of-N, comma-separated (default: every model)")
+      ->delimiter(',');
   sub.add_option("--limit", a->opt.limit, "Use only the first N prompts (0: all)")->capture_default_str();
   sub.add_option("--max-tokens", a->opt.replies.max_new_tokens, "New tokens per reply, at most")->capture_default_str();
   sub.add_option("--batch", a->opt.replies.max_batch, "Replies decoded together")->capture_default_str();

@@ -300,11 +300,15 @@ DemoResult run_demo(const DemoOptions& opt) {
   eo.copy_probe = true;
   eo.refusal_samples = 8;
   eo.best_of_n = 8;
+  // Every chat model; a base model's best of 8 continuations says nothing about an assistant, and its samples
+  // would cost a fifth of the stage.
+  for (const auto& m : eo.models)
+    if (m.name != "base") eo.best_of_models.push_back(m.name);
   if (opt.progress) eo.log = [](const std::string& s) { std::fprintf(stderr, "%s\n", s.c_str()); };
   std::string eval_key =
       fmt::format("max_new_tokens = {}\nknowledge_probe = true\ncopy_probe = true\nrefusal_samples = {}\n"
-                  "best_of_n = {}\nmodels = [",
-                  opt.eval_max_tokens, eo.refusal_samples, eo.best_of_n);
+                  "best_of_n = {}\nbest_of_models = [{}]\nmodels = [",
+                  opt.eval_max_tokens, eo.refusal_samples, eo.best_of_n, fmt::join(eo.best_of_models, ", "));
   for (const auto& m : eo.models) eval_key += m.name + ", ";
   eval_key += "]\n";
   stages.run("eval", "evaluation: every stage side by side", eval_key, [&] {

@@ -169,25 +169,20 @@ std::string write_summary(const std::string& out_dir, const std::vector<StageRec
       return number(100 * num(r, "best_harmful_compliance"), "{:.1f}%") + " / " +
              number(100 * num(r, "best_over_refusal"), "{:.1f}%");
     });
-    const auto best_of = [&](const ojson& m, const char* who, const char* rate) {
+    // "who" picks the oracle's rates ("oracle") or the reward model's pick ("").
+    const auto best_of = [&](const ojson& m, const char* who) {
       if (!m.contains("best_of_n")) return std::string("n/a");
-      const ojson& b = m["best_of_n"];
-      return pct(who[0] ? b[who][rate] : b[rate]);
+      const ojson& b = who[0] ? m["best_of_n"][who] : m["best_of_n"];
+      return pct(b["harmful_compliance"]) + " / " + pct(b["over_refusal"]) + " / " + pct(b["task_accuracy"]);
     };
     int64_t n_best = 0;
     for (const auto& m : models)
       if (m.contains("best_of_n")) n_best = m["best_of_n"]["n"].get<int64_t>();
     if (n_best > 0) {
       row(fmt::format("best of {} by the reward model: harmful compliance / over-refusal / task accuracy", n_best),
-          [&](const ojson& m) {
-            return best_of(m, "", "harmful_compliance") + " / " + best_of(m, "", "over_refusal") + " / " +
-                   best_of(m, "", "task_accuracy");
-          });
+          [&](const ojson& m) { return best_of(m, ""); });
       row(fmt::format("oracle pick of those {}: harmful compliance / over-refusal / task accuracy", n_best),
-          [&](const ojson& m) {
-            return best_of(m, "oracle", "harmful_compliance") + " / " + best_of(m, "oracle", "over_refusal") + " / " +
-                   best_of(m, "oracle", "task_accuracy");
-          });
+          [&](const ojson& m) { return best_of(m, "oracle"); });
     }
     md += targets_md(models, aligned);
   }

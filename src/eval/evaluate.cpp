@@ -49,6 +49,9 @@ void check_inputs(const EvalOptions& opt) {
   SHOG_CHECK(opt.best_of_n >= 0, ErrorKind::invalid_argument, "--best-of", "must be >= 0, got {}", opt.best_of_n);
   SHOG_CHECK(opt.best_of_n == 0 || !opt.reward_model.empty(), ErrorKind::invalid_argument, "--best-of",
              "needs a reward model to choose with (--reward-model DIR)");
+  for (const std::string& name : opt.best_of_models)
+    SHOG_CHECK(std::any_of(opt.models.begin(), opt.models.end(), [&](const ModelSpec& m) { return m.name == name; }),
+               ErrorKind::invalid_argument, "--best-of-models", "names no model given with -m: {}", name);
   SHOG_CHECK(opt.best_of_temperature > 0, ErrorKind::invalid_argument, "--best-of-temperature",
              "must be > 0 (at 0 every sample is the greedy reply), got {}", opt.best_of_temperature);
   SHOG_CHECK(opt.bpb.batch_rows >= 1, ErrorKind::invalid_argument, "--bpb-rows", "must be >= 1, got {}",
@@ -82,7 +85,8 @@ EvalResults run_eval(const EvalOptions& opt) {
     if (text) r.bpb_source = text->source, r.bpb_chat = text->chat;
   }
 
-  std::vector<std::vector<ModelReply>> candidates;  // per model, with best_of_n: its samples
+  // With best_of_n: the index in r.models of each model sampled, and its samples.
+  std::vector<std::pair<size_t, std::vector<ModelReply>>> candidates;
   for (const ModelSpec& spec : opt.models) {
     auto t0 = std::chrono::steady_clock::now();
     EvalModel m = EvalModel::load(spec, opt.dtype);
@@ -143,14 +147,16 @@ EvalResults run_eval(const EvalOptions& opt) {
                       e.name, ro.samples, e.refusal->auc, e.refusal->best.harmful_compliance,
                       e.refusal->best.over_refusal, seconds_since(t0)));
     }
-    if (opt.best_of_n > 0) {
+    if (opt.best_of_n > 0 && (opt.best_of_models.empty() || std::find(opt.best_of_models.begin(),
+                                                                       opt.best_of_models.end(),
+                                                                       e.name) != opt.best_of_models.end())) {
       t0 = std::chrono::steady_clock::now();
       BestOfNOptions bo;
       bo.n = opt.best_of_n;
       bo.replies = opt.replies;
       bo.replies.temperature = opt.best_of_temperature;
       bo.replies.seed = 1;
-      candidates.push_back(sample_candidates(m, r.prompts, bo));
+      candidates.emplace_back(r.models.size(), sample_candidates(m, r.prompts, bo));
       log(fmt::format("eval: {}: {} samples of each prompt for best-of-{} in {:.1f}s", e.name, bo.n, bo.n,
                       seconds_since(t0)));
     }
@@ -173,9 +179,9 @@ EvalResults run_eval(const EvalOptions& opt) {
         if (std::isfinite(s)) sum += s, ++e.rm_scored;
       e.rm_score_mean = e.rm_scored ? sum / double(e.rm_scored) : std::numeric_limits<double>::quiet_NaN();
     }
-    for (size_t j = 0; j < candidates.size(); ++j) {
+    for (const auto& [j, samples] : candidates) {
       ModelEval& e = r.models[j];
-      e.best_of_n = choose_best_of_n(r.prompts, candidates[j], opt.best_of_n,
+      e.best_of_n = choose_best_of_n(r.prompts, samples, opt.best_of_n,
                                      [&](const std::vector<Messages>& convs) { return rm.score(convs); });
       log(fmt::format("eval: {}: best of {}: task accuracy {:.3f}, harmful compliance {:.3f}, over-refusal {:.3f} "
                       "(oracle choice: {:.3f}, {:.3f}, {:.3f})",

@@ -51,6 +51,7 @@ struct EvalOptions {
   int64_t refusal_samples = 0;    // > 0: sample each request prompt this often for its refusal propensity
   int64_t best_of_n = 0;          // > 0 (needs reward_model): also answer each prompt with the best of this many samples
   float best_of_temperature = 1;  // the samples' temperature
+  std::vector<std::string> best_of_models;  // names of the models to sample for best-of-N; empty: every model
   int64_t limit = 0;              // first N prompts; 0: all
   DType dtype = DType::f32;       // compute dtype of the models and the reward model
   ReplyOptions replies;

@@ -61,6 +61,9 @@ assert names == ["base", "sft", "dpo", "ppo", "grpo"], names
 for m in st["eval"]["result"]["models"]:
     rp = m["refusal_propensity"]
     assert 0 <= rp["auc"] <= 1 and 0 <= rp["best_harmful_compliance"] <= 1 and 0 <= rp["best_over_refusal"] <= 1, m
+    if m["name"] == "base":  # the demo samples only its chat models for best of 8
+        assert "best_of_n" not in m, m
+        continue
     bo = m["best_of_n"]
     assert bo["n"] == 8, bo
     for k in ("harmful_compliance", "over_refusal"):  # the oracle is never worse than the reward model's pick

@@ -114,6 +114,18 @@ b = r["models"][0]["bits_per_byte"]
 assert b["bytes"] == 3000 and r["bits_per_byte_text"]["scored"] == "all", b
 PY
 
+# --best-of-models samples only the models it names.
+"$SHOG" eval "${models[@]}" --synth "$W/syn" --reward-model "$W/rm" --limit 6 --max-tokens 8 --no-bpb --best-of 2 \
+  --best-of-models sft,lora --out "$W/ev4" -q > /dev/null || fail "eval with --best-of-models failed"
+python3 - "$W/ev4/results.json" <<'PY' || fail "--best-of-models not honoured"
+import json, sys
+r = json.load(open(sys.argv[1]))
+sampled = [m["name"] for m in r["models"] if "best_of_n" in m]
+assert sampled == ["sft", "lora"], sampled
+PY
+[ ! -f "$W/ev4/replies/base.best_of_n.jsonl" ] && [ -f "$W/ev4/replies/lora.best_of_n.jsonl" ] \
+  || fail "best-of-N samples written for the wrong models"
+
 # Bad input: clear errors, non-zero exits.
 expect_error() {  # expect_error CODE PATTERN args...
   local code=$1 pat=$2
@@ -131,6 +143,8 @@ expect_error 2 "--model x" --model "x=$W/syn" --synth "$W/syn"
 expect_error 2 "--max-tokens" --model "base=$BASE" --synth "$W/syn" --max-tokens 0
 expect_error 2 "--reward-model" --model "base=$BASE" --synth "$W/syn" --reward-model "$W/sft"
 expect_error 2 "--best-of" --model "base=$BASE" --synth "$W/syn" --best-of 2
+expect_error 2 "--best-of-models" --model "base=$BASE" --synth "$W/syn" --reward-model "$W/rm" --best-of 2 \
+  --best-of-models base,nobody
 expect_error 2 "--best-of-temperature" --model "base=$BASE" --synth "$W/syn" --reward-model "$W/rm" --best-of 2 \
   --best-of-temperature 0
 mkdir -p "$W/badsyn"
