@@ -166,7 +166,7 @@ DemoResult run_demo(const DemoOptions& opt) {
   stages.run("knowledge", "the world's knowledge text, for pretraining",
              fmt::format("seed = {}\npasses = {}\nversion = {}\n", opt.seed, opt.knowledge_passes,
                          synth::kKnowledgeVersion),
-             [&] {
+             {}, [&] {
                std::string text, summary = "left out (--knowledge-passes 0)";
                if (opt.knowledge_passes > 0) {
                  text = synth::world_knowledge_text({.seed = opt.seed, .passes = opt.knowledge_passes});
@@ -182,7 +182,7 @@ DemoResult run_demo(const DemoOptions& opt) {
   uint64_t corpus_bytes = 0;
   for (const auto& f : corpus) corpus_key += fmt::format("\"{}\" {}, ", f, fs::file_size(f)), corpus_bytes += fs::file_size(f);
   corpus_key += "]\n";
-  stages.run("tokenizer", "tokenizer: byte-level BPE on the corpus", corpus_key, [&] {
+  stages.run("tokenizer", "tokenizer: byte-level BPE on the corpus", corpus_key, {"knowledge"}, [&] {
     BpeTrainOptions o;
     o.vocab_size = int32_t(pre.vocab);
     o.threads = int(opt.threads);
@@ -192,7 +192,7 @@ DemoResult run_demo(const DemoOptions& opt) {
                  {"summary", fmt::format("{} tokens from {} files, {:.1f} MB", pre.vocab, corpus.size(),
                                          double(corpus_bytes) / 1e6)}};
   });
-  stages.run("shards", "token shards", corpus_key, [&] {
+  stages.run("shards", "token shards", corpus_key, {"knowledge", "tokenizer"}, [&] {
     clear_dir(out + "/shards");
     PrepareOptions p;
     p.tokenizer = out + "/tokenizer.json";
@@ -210,7 +210,7 @@ DemoResult run_demo(const DemoOptions& opt) {
   pre.val_shards = prepared_shards(out + "/shards", "val");
   const double pretrain_tokens = double(pre.steps * pre.batch_size * pre.seq_len * pre.grad_accum);
   const double pretrain_flops = pre.model_config().train_flops_per_token(pre.seq_len) * pretrain_tokens;
-  stages.run("pretrain", "pretraining the base model", pre_toml, [&] {
+  stages.run("pretrain", "pretraining the base model", pre_toml, {"tokenizer", "shards"}, [&] {
     clear_dir(pre.out_dir);
     PretrainResult r = run_pretrain(pre, false);
     SHOG_CHECK(r.checkpoint_dir == base_dir || fs::equivalent(r.checkpoint_dir, base_dir), ErrorKind::internal,
@@ -227,14 +227,14 @@ DemoResult run_demo(const DemoOptions& opt) {
   wo.prompts = opt.synth_prompts;
   stages.run("synth", "the synthetic assistant world",
              fmt::format("seed = {}\nprompts = [{}, {}, {}]\n", wo.seed, wo.prompts[0], wo.prompts[1], wo.prompts[2]),
-             [&] {
+             {}, [&] {
                clear_dir(synth);
                auto manifest = synth::write_world(synth::generate_world(wo), wo, synth);
                return ojson{{"prompts", manifest["prompts"]},
                             {"summary", fmt::format("{} / {} / {} prompts (train / val / test)", wo.prompts[0],
                                                     wo.prompts[1], wo.prompts[2])}};
              });
-  stages.run("sft", "SFT: supervised instruction tuning", sft_toml, [&] {
+  stages.run("sft", "SFT: supervised instruction tuning", sft_toml, {"pretrain", "synth"}, [&] {
     clear_dir(sft.train.out_dir);
     SftResult r = run_sft(sft);
     return ojson{{"steps", r.steps}, {"train_loss", r.final_loss}, {"val_loss", r.val_loss},
@@ -242,7 +242,7 @@ DemoResult run_demo(const DemoOptions& opt) {
                  {"summary", fmt::format("{} steps; loss {:.3f}, validation {}", r.steps, r.final_loss,
                                          fmt_or_dash(r.val_loss, "{:.3f}"))}};
   });
-  stages.run("reward", "reward model (Bradley-Terry)", rm_toml, [&] {
+  stages.run("reward", "reward model (Bradley-Terry)", rm_toml, {"sft", "synth"}, [&] {
     clear_dir(rm.train.out_dir);
     RewardResult r = run_reward(rm);
     RewardModel model = RewardModel::load(rm.train.out_dir, DType::bf16);
@@ -259,14 +259,14 @@ DemoResult run_demo(const DemoOptions& opt) {
                  {"summary", fmt::format("{} steps; pairwise accuracy: validation {}, test {:.3f} ({} pairs)", r.steps,
                                          fmt_or_dash(r.val_accuracy, "{:.3f}"), acc.value(), acc.scored)}};
   });
-  stages.run("dpo", "DPO", dpo_toml, [&] {
+  stages.run("dpo", "DPO", dpo_toml, {"sft", "synth"}, [&] {
     clear_dir(dpo.train.out_dir);
     DpoResult r = run_dpo(dpo);
     return ojson{{"steps", r.steps}, {"val_accuracy", r.val_accuracy}, {"val_margin", r.val_margin},
                  {"summary", fmt::format("{} steps; validation reward accuracy {}, margin {:.2f}", r.steps,
                                          fmt_or_dash(r.val_accuracy, "{:.3f}"), r.val_margin)}};
   });
-  stages.run("ppo", "PPO against the reward model", ppo_toml, [&] {
+  stages.run("ppo", "PPO against the reward model", ppo_toml, {"sft", "reward", "synth"}, [&] {
     clear_dir(ppo.train.out_dir);
     PpoResult r = run_ppo(ppo);
     const double busy = std::max(1e-9, r.generate_seconds + r.score_seconds + r.train_seconds);
@@ -281,7 +281,7 @@ DemoResult run_demo(const DemoOptions& opt) {
                                          100 * r.train_seconds / busy)}};
   });
   if (opt.grpo)
-    stages.run("grpo", "GRPO", grpo_toml, [&] {
+    stages.run("grpo", "GRPO", grpo_toml, {"sft", "synth"}, [&] {
       clear_dir(grpo.train.out_dir);
       GrpoResult r = run_grpo(grpo);
       return ojson{{"steps", r.steps}, {"first_reward", r.first_reward}, {"final_reward", r.final_reward},
@@ -311,7 +311,9 @@ DemoResult run_demo(const DemoOptions& opt) {
                   opt.eval_max_tokens, eo.refusal_samples, eo.best_of_n, fmt::join(eo.best_of_models, ", "));
   for (const auto& m : eo.models) eval_key += m.name + ", ";
   eval_key += "]\n";
-  stages.run("eval", "evaluation: every stage side by side", eval_key, [&] {
+  std::vector<std::string> eval_reads{"pretrain", "synth", "sft", "reward", "dpo", "ppo"};
+  if (opt.grpo) eval_reads.push_back("grpo");
+  stages.run("eval", "evaluation: every stage side by side", eval_key, eval_reads, [&] {
     clear_dir(out + "/eval");
     EvalResults r = run_eval(eo);
     write_eval_report(r, out + "/eval");
@@ -320,7 +322,7 @@ DemoResult run_demo(const DemoOptions& opt) {
   ero.pretrain_flops = pretrain_flops;
   ero.pretrain_tokens = pretrain_tokens;
   stages.run("erosion", "fine-tune erosion: a LoRA on harmful compliance over the aligned model", ero_toml,
-             [&] { return run_erosion(ero); });
+             {"synth", opt.aligned}, [&] { return run_erosion(ero); });
 
   DemoResult res;
   PlatformFiles pf = write_platform_files(out, base_dir, out + "/" + opt.aligned, opt.policies);

@@ -93,6 +93,29 @@ grep -q "^\[1/" "$W/err4" && fail "a stage ran before the recipe was checked"
 [ "$(stat -c %Y "$W/run/stages/tokenizer.json")" = "$before" ] || fail "a bad recipe touched the stages"
 sed -i '/bogus_key/d' "$W/recipe/dpo.toml"
 
+started() {  # the stages a demo run started, from its "[i/n] title" lines (not "..., kept" nor "...: 1.2 s")
+  grep -E '^\[[0-9]+/[0-9]+\] ' "$1" | grep -vE '(kept|: [0-9.]+ s)$' | sed -E 's/^\[[0-9]+\/[0-9]+\] //; s/:.*//' \
+    | tr '\n' ','
+}
+# A stage reruns only when it or a stage it reads changed: a changed dpo.toml reruns dpo and eval (which reads the
+# DPO model), not PPO or erosion, which come later but do not read it.
+sed -i 's/^lr = 1e-3/lr = 2e-3/' "$W/recipe/dpo.toml"
+"${demo[@]}" --no-serve > "$W/out6" 2> "$W/err6" || { tail -20 "$W/err6"; fail "demo after a dpo change failed"; }
+reran=$(started "$W/err6")
+[ "$reran" = "DPO,evaluation," ] || fail "a changed dpo.toml reran: $reran"
+
+# A stage made from an input that was made again since (here: a reward model remade by a run cut off before PPO)
+# runs again, although its own settings did not change.
+python3 - "$W/run/stages/reward.json" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+m["stamp"] = "remade"
+open(sys.argv[1], "w").write(json.dumps(m))
+PY
+"${demo[@]}" --no-serve > "$W/out7" 2> "$W/err7" || { tail -20 "$W/err7"; fail "demo after a remade reward model failed"; }
+reran=$(started "$W/err7")
+[ "$reran" = "PPO against the reward model,evaluation,fine-tune erosion," ] || fail "a remade reward model reran: $reran"
+
 # --fresh refuses to delete a directory that is not a demo run.
 mkdir -p "$W/other" && echo keep > "$W/other/file"
 if "$SHOG" demo --out "$W/other" --corpus "$W/corpus" --recipe "$W/recipe" --fresh --no-serve > /dev/null 2> "$W/err5"; then
