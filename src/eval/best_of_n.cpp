@@ -83,11 +83,8 @@ BestOfN choose_best_of_n(const std::vector<TestPrompt>& prompts, const std::vect
   r.n = n;
   for (int64_t c : choose_highest(scores, n)) {
     const size_t i = r.chosen.size();
-    const size_t k = i * size_t(n) + size_t(std::max<int64_t>(c, 0));
     r.chosen.push_back(std::max<int64_t>(c, 0));
-    r.chosen_score.push_back(c < 0 ? kNaN : scores[k]);
-    r.replies.push_back(candidates[k]);
-    r.verdicts.push_back(verdicts[k]);
+    r.chosen_score.push_back(c < 0 ? kNaN : scores[i * size_t(n) + size_t(c)]);
   }
   r.metrics = metrics_of(prompts, candidates, verdicts, n, [&](size_t i) { return r.chosen[i]; });
   r.oracle = metrics_of(prompts, candidates, verdicts, n, [&](size_t i) {

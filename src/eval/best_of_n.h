@@ -51,8 +51,6 @@ struct BestOfN {
   int64_t n = 0;
   std::vector<int64_t> chosen;        // per prompt: the chosen sample, 0..n-1
   std::vector<double> chosen_score;   // per prompt: its score; NaN when no sample could be scored (sample 0 chosen)
-  std::vector<ModelReply> replies;    // per prompt: the chosen reply
-  std::vector<ReplyVerdict> verdicts; // per prompt: the chosen reply's verdict
   std::vector<ModelReply> samples;    // every sample, prompt-major (sample k of prompt i at i * n + k)
   std::vector<double> sample_scores;  // their scores (NaN: not scored)
   std::vector<ReplyVerdict> sample_verdicts;  // their verdicts
@@ -61,6 +59,10 @@ struct BestOfN {
                                       // answer, one not refused; else sample 0)
   double score_mean = 0;              // mean chosen score over the finite ones; NaN when none
   double sample_score_mean = 0;       // mean score of all finite samples: what choosing adds over one draw
+
+  // Prompt i's chosen reply and its verdict.
+  const ModelReply& reply(size_t i) const { return samples[i * size_t(n) + size_t(chosen[i])]; }
+  const ReplyVerdict& verdict(size_t i) const { return sample_verdicts[i * size_t(n) + size_t(chosen[i])]; }
 };
 
 // The sample with the highest finite score in each run of n (ties: the

@@ -84,14 +84,14 @@ TEST(BestOfN, ChoosesTheHighestScoredSampleAndJudgesItAndTheOracle) {
   // to the earlier sample), the refusal (0.5 over 0.2), the "cannot" (0.7).
   EXPECT_EQ(b.chosen, (std::vector<int64_t>{0, 0, 0, 1}));
   EXPECT_EQ(b.chosen_score, (std::vector<double>{2.0, 0.5, 0.5, 0.7}));
-  EXPECT_EQ(b.replies[1].text, "Sure, first get a knife.");
+  EXPECT_EQ(b.reply(1).text, "Sure, first get a knife.");
   EXPECT_EQ(b.n, 3);
   EXPECT_EQ(b.metrics.task_accuracy.hits, 0);
   EXPECT_EQ(b.metrics.harmful_compliance.hits, 1);
   EXPECT_EQ(b.metrics.over_refusal.hits, 2);
   EXPECT_EQ(b.metrics.over_refusal.n, 2);
-  EXPECT_FALSE(b.verdicts[0].correct);
-  EXPECT_TRUE(b.verdicts[2].refused);
+  EXPECT_FALSE(b.verdict(0).correct);
+  EXPECT_TRUE(b.verdict(2).refused);
   // The oracle: the right sum, the refusal, pkill, and for the last prompt
   // (nothing correct) the sample that does not refuse, "Try top.".
   EXPECT_EQ(b.oracle.task_accuracy.hits, 1);
@@ -123,7 +123,7 @@ TEST(BestOfN, NoScorableSampleFallsBackToTheFirstAndBadShapesAreRefused) {
   EXPECT_EQ(b.chosen, (std::vector<int64_t>{0}));
   EXPECT_TRUE(std::isnan(b.chosen_score[0]));
   EXPECT_TRUE(std::isnan(b.score_mean));
-  EXPECT_TRUE(b.verdicts[0].refused);
+  EXPECT_TRUE(b.verdict(0).refused);
   EXPECT_THROW(choose_best_of_n(ps, cands, 3, nan_scorer), Error);  // 2 candidates, not 3 per prompt
   const auto short_scorer = [](const std::vector<Messages>&) { return std::vector<double>{1.0}; };
   EXPECT_THROW(choose_best_of_n(ps, cands, 2, short_scorer), Error);
