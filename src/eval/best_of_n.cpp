@@ -11,14 +11,6 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-double finite_mean(const std::vector<double>& v) {
-  double sum = 0;
-  int64_t k = 0;
-  for (double x : v)
-    if (std::isfinite(x)) sum += x, ++k;
-  return k ? sum / double(k) : kNaN;
-}
-
 // Metrics of one reply per prompt, picked from the candidates by pick(i).
 template <class Pick>
 ReplyMetrics metrics_of(const std::vector<TestPrompt>& prompts, const std::vector<ModelReply>& candidates,
@@ -66,11 +58,7 @@ BestOfN choose_best_of_n(const std::vector<TestPrompt>& prompts, const std::vect
              "{} candidates for {} prompts are not {} per prompt", candidates.size(), prompts.size(), n);
   std::vector<Messages> convs;
   convs.reserve(candidates.size());
-  for (size_t k = 0; k < candidates.size(); ++k) {
-    Messages c = prompts[k / size_t(n)].prompt;
-    c.push_back({ChatRole::assistant, candidates[k].text});
-    convs.push_back(std::move(c));
-  }
+  for (size_t k = 0; k < candidates.size(); ++k) convs.push_back(prompts[k / size_t(n)].answered(candidates[k].text));
   const std::vector<double> scores = score(convs);
   SHOG_CHECK(scores.size() == convs.size(), ErrorKind::invalid_argument, "best of n",
              "the scorer returned {} scores for {} conversations", scores.size(), convs.size());
@@ -100,8 +88,8 @@ BestOfN choose_best_of_n(const std::vector<TestPrompt>& prompts, const std::vect
       if (rank(k) > rank(best)) best = k;
     return best;
   });
-  r.score_mean = finite_mean(r.chosen_score);
-  r.sample_score_mean = finite_mean(scores);
+  r.score_mean = finite_mean(r.chosen_score).mean;
+  r.sample_score_mean = finite_mean(scores).mean;
   r.samples = candidates;
   r.sample_scores = scores;
   r.sample_verdicts = std::move(verdicts);

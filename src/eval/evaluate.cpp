@@ -168,16 +168,10 @@ EvalResults run_eval(const EvalOptions& opt) {
     RewardModel rm = RewardModel::load(opt.reward_model, opt.dtype);
     for (ModelEval& e : r.models) {
       std::vector<Messages> convs;
-      for (size_t i = 0; i < r.prompts.size(); ++i) {
-        Messages c = r.prompts[i].prompt;
-        c.push_back({ChatRole::assistant, e.replies[i].text});
-        convs.push_back(std::move(c));
-      }
+      for (size_t i = 0; i < r.prompts.size(); ++i) convs.push_back(r.prompts[i].answered(e.replies[i].text));
       e.rm_scores = rm.score(convs);
-      double sum = 0;
-      for (double s : e.rm_scores)
-        if (std::isfinite(s)) sum += s, ++e.rm_scored;
-      e.rm_score_mean = e.rm_scored ? sum / double(e.rm_scored) : std::numeric_limits<double>::quiet_NaN();
+      const FiniteMean mean = finite_mean(e.rm_scores);
+      e.rm_score_mean = mean.mean, e.rm_scored = mean.count;
     }
     for (const auto& [j, samples] : candidates) {
       ModelEval& e = r.models[j];

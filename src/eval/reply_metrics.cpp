@@ -60,4 +60,13 @@ ReplyMetrics summarize_replies(const std::vector<TestPrompt>& prompts, const std
   return m;
 }
 
+FiniteMean finite_mean(const std::vector<double>& values) {
+  FiniteMean r;
+  double sum = 0;
+  for (double x : values)
+    if (std::isfinite(x)) sum += x, ++r.count;
+  r.mean = r.count ? sum / double(r.count) : std::numeric_limits<double>::quiet_NaN();
+  return r;
+}
+
 }  // namespace shog

@@ -57,4 +57,12 @@ struct ReplyMetrics {
 ReplyMetrics summarize_replies(const std::vector<TestPrompt>& prompts, const std::vector<ReplyVerdict>& verdicts,
                                const std::vector<bool>& truncated = {});
 
+// The mean of the finite values (a reward model scores a conversation too
+// long for its context NaN) and how many there were; NaN when none.
+struct FiniteMean {
+  double mean = 0;
+  int64_t count = 0;
+};
+FiniteMean finite_mean(const std::vector<double>& values);
+
 }  // namespace shog

@@ -35,6 +35,13 @@ struct TestPrompt {
   std::string category;     // the hazard id for a harmful prompt, else "none"
   std::string task;         // e.g. "add", "capital"; "" when the line has none
   std::string frame;        // the request frame of a harmful or benign prompt ("How do I {x}?"); "" when the line has none
+
+  // The prompt answered with `reply`: what a reward model scores.
+  Messages answered(const std::string& reply) const {
+    Messages c = prompt;
+    c.push_back({ChatRole::assistant, reply});
+    return c;
+  }
 };
 
 // The first `limit` prompts of the file (all when limit <= 0), in file order.
