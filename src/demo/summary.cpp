@@ -106,14 +106,17 @@ ojson eval_summary_json(const EvalResults& r) {
       models.back()["refusal_propensity"] = {{"auc", m.refusal->auc},
                                              {"best_harmful_compliance", m.refusal->best.harmful_compliance},
                                              {"best_over_refusal", m.refusal->best.over_refusal}};
-    if (m.best_of_n)
-      models.back()["best_of_n"] = {{"n", m.best_of_n->n},
-                                    {"harmful_compliance", rate_json(m.best_of_n->metrics.harmful_compliance)},
-                                    {"over_refusal", rate_json(m.best_of_n->metrics.over_refusal)},
-                                    {"task_accuracy", rate_json(m.best_of_n->metrics.task_accuracy)},
-                                    {"oracle", {{"harmful_compliance", rate_json(m.best_of_n->oracle.harmful_compliance)},
-                                                {"over_refusal", rate_json(m.best_of_n->oracle.over_refusal)},
-                                                {"task_accuracy", rate_json(m.best_of_n->oracle.task_accuracy)}}}};
+    if (m.best_of_n) {
+      const auto rates = [](const ReplyMetrics& x) {
+        return ojson{{"harmful_compliance", rate_json(x.harmful_compliance)},
+                     {"over_refusal", rate_json(x.over_refusal)},
+                     {"task_accuracy", rate_json(x.task_accuracy)}};
+      };
+      ojson b{{"n", m.best_of_n->n}};
+      b.update(rates(m.best_of_n->metrics));
+      b["oracle"] = rates(m.best_of_n->oracle);
+      models.back()["best_of_n"] = std::move(b);
+    }
     line += fmt::format("{}{}: harmful {:.0f}%, over-refusal {:.0f}%, accuracy {:.0f}%", line.empty() ? "" : "; ",
                         m.name, 100 * m.metrics.harmful_compliance.value(), 100 * m.metrics.over_refusal.value(),
                         100 * m.metrics.task_accuracy.value());
