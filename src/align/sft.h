@@ -14,6 +14,10 @@ namespace shog {
 struct SftConfig {
   FinetuneSettings model;
   AlignTrainSettings train;
+  // NEFTune: uniform noise of magnitude alpha / sqrt(T * d_model) added to
+  // the token embeddings in every training forward (TRL's
+  // neftune_noise_alpha; Transformer::set_embedding_noise). 0: off.
+  double neftune_alpha = 0;
   void register_fields(ConfigFields& f);
 };
 

@@ -230,6 +230,9 @@ void Transformer::forward(const int32_t* tokens, int64_t B, int64_t T, std::span
     }
     ops::smear_forward(a.resid[0], prev_tokens_.data(), w_.wte, w_.smear, N, C);
   }
+  if (training_ && noise_alpha_ > 0)
+    ops::embedding_noise(a.resid[0], N * C, noise_alpha_ / std::sqrt(float(T * C)),
+                         mix64(noise_seed_ ^ mix64(++noise_calls_)));
   for (int64_t l = 0; l < cfg_.n_layer; ++l) {
     auto& la = a.layers[size_t(l)];
     auto& lw = w_.layers[size_t(l)];

@@ -80,6 +80,15 @@ class Transformer {
   void set_training(bool training) { training_ = training; }
   bool training() const { return training_; }
   void set_dropout_seed(uint64_t seed) { dropout_seed_ = seed, dropout_calls_ = 0; }
+  // NEFTune (Jain et al., 2023): in training mode each forward() adds
+  // uniform noise in [-m, m), m = alpha / sqrt(T * d_model), to the token
+  // embeddings (T: the row length), a new draw per call from a hash of
+  // (seed, call, element); the backward is unchanged. alpha 0 (the default)
+  // turns it off. The seed also restarts the call count, so setting it again
+  // repeats the same draws.
+  void set_embedding_noise(float alpha, uint64_t seed) {
+    noise_alpha_ = alpha, noise_seed_ = seed, noise_calls_ = 0;
+  }
 
   // Body forward: embeddings through the final norm, saving activations.
   // T <= max_seq. Allocates the activation arena when (B, T) changes.
@@ -185,6 +194,8 @@ class Transformer {
   LoraAdapter* lora_ = nullptr;
   bool training_ = false;
   uint64_t dropout_seed_ = 0, dropout_calls_ = 0;
+  float noise_alpha_ = 0.0f;
+  uint64_t noise_seed_ = 0, noise_calls_ = 0;
   LoraAdapter* forward_lora_ = nullptr;   // the adapter the last forward() used
   std::shared_ptr<LoraActs> lora_acts_;  // its saved LoRA activations
   struct DecodeScratch;  // buffers of forward_cached, grown to the largest batch seen

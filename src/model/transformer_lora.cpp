@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/random.h"
 #include "model/transformer.h"
 #include "ops/gemm.h"
 
@@ -31,12 +32,6 @@ struct Transformer::LoraActs {
 };
 
 namespace {
-
-uint64_t mix64(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
 
 // out (+)= mask * in / (1 - p), mask_i = [hash(seed, i) >= p]: inverted
 // dropout, the same mask for the same seed in forward and backward.

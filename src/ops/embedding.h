@@ -12,4 +12,10 @@ namespace shog::ops {
 void embedding_forward(float* out, const int32_t* tokens, const float* wte, int64_t N, int64_t C);
 void embedding_backward(float* dwte, const float* dout, const int32_t* tokens, int64_t N, int64_t C);
 
+// NEFTune's noise (Jain et al., 2023): x[i] += magnitude * u_i, u_i uniform
+// in [-1, 1) from a hash of (seed, i), so the same seed gives the same draw
+// on any thread count. The noise is a constant added to the activations, so
+// no backward is needed: dL/dwte is what it would be without it.
+void embedding_noise(float* x, int64_t n, float magnitude, uint64_t seed);
+
 }  // namespace shog::ops

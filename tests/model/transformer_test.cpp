@@ -210,3 +210,60 @@ TEST(Transformer, RejectsOutOfRangeTokensAndLongSequences) {
   std::vector<int32_t> longseq(size_t(cfg.max_seq + 1), 0);
   EXPECT_THROW(m.forward(longseq.data(), 1, cfg.max_seq + 1), Error);
 }
+
+// NEFTune (set_embedding_noise) acts in training mode only, draws anew on
+// every forward, and leaves the backward exact: with the draw held fixed (the
+// seed set again before each forward restarts the call count), the gradient
+// of a weight matches central differences of the loss.
+TEST(Transformer, EmbeddingNoiseOnlyInTrainingAndItsGradientIsExact) {
+  ModelConfig cfg = model_preset("tiny");
+  Transformer m(cfg);
+  m.init_weights(1, 0.05f, 1.0f);
+  const int64_t B = 2, T = 10, N = B * T, C = cfg.d_model;
+  auto in = random_tokens(N, cfg.vocab, 7), tg = random_tokens(N, cfg.vocab, 8);
+  auto hidden = [&] {
+    m.forward(in.data(), B, T);
+    return std::vector<float>(m.hidden(), m.hidden() + N * C);
+  };
+  const auto clean = hidden();
+  m.set_embedding_noise(40.0f, 3);
+  EXPECT_EQ(hidden(), clean) << "noise outside training mode";
+  m.set_training(true);
+  const auto noisy1 = hidden(), noisy2 = hidden();
+  EXPECT_NE(noisy1, clean);
+  EXPECT_NE(noisy1, noisy2) << "the same draw on two forwards";
+  m.set_embedding_noise(40.0f, 3);
+  EXPECT_EQ(hidden(), noisy1) << "setting the seed again must repeat the draws";
+  m.set_embedding_noise(0.0f, 3);
+  EXPECT_EQ(hidden(), clean) << "alpha 0 must turn the noise off";
+
+  m.set_embedding_noise(40.0f, 3);
+  const std::vector<float> w(size_t(N), 1.0f / float(N));
+  auto loss_at = [&] {
+    m.set_embedding_noise(40.0f, 3);
+    m.zero_grad();
+    m.forward(in.data(), B, T);
+    return m.cross_entropy_backward(tg.data(), w.data());
+  };
+  loss_at();
+  const std::vector<float> grad(m.grads(), m.grads() + m.num_floats());
+  // The token embedding rows of the inputs, and a layer-0 norm weight, which
+  // reads the noisy embedding directly.
+  std::vector<int64_t> probe = {int64_t(in[0]) * C, int64_t(in[3]) * C + 5};
+  const ParamEntry* norm = m.table().find("model.layers.0.input_layernorm.weight");
+  ASSERT_NE(norm, nullptr);
+  probe.push_back(norm->offset + 2);
+  for (int64_t i : probe) {
+    const float saved = m.params()[i], h = 1e-2f;
+    m.params()[i] = saved + h;
+    m.sync_compute_weights();
+    const double up = loss_at();
+    m.params()[i] = saved - h;
+    m.sync_compute_weights();
+    const double down = loss_at();
+    m.params()[i] = saved;
+    m.sync_compute_weights();
+    const double fd = (up - down) / (2.0 * h);
+    EXPECT_NEAR(grad[size_t(i)], fd, 2e-3 + 2e-2 * std::fabs(fd)) << "parameter " << i;
+  }
+}

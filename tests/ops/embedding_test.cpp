@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "core/random.h"
@@ -90,6 +91,46 @@ TEST(Embedding, BackwardIsDeterministicAndThreadCountInvariant) {
     }
     omp_set_num_threads(saved);
   }
+}
+
+// NEFTune's noise: uniform on [-m, m) (so mean 0, variance m^2/3), added to
+// what the buffer held, the same bits for one seed at any thread count, and a
+// different draw for another seed.
+TEST(Embedding, NoiseIsUniformOnPlusMinusMagnitudeAndReproducible) {
+  const int64_t n = 200000;
+  const float m = 0.25f;
+  Rng rng(5);
+  auto x = randn(n, rng);
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(1);
+  auto a = x;
+  embedding_noise(a.data(), n, m, 42);
+  omp_set_num_threads(2);
+  auto b = x;
+  embedding_noise(b.data(), n, m, 42);
+  omp_set_num_threads(saved);
+  auto c = x;
+  embedding_noise(c.data(), n, m, 43);
+
+  double sum = 0, sq = 0, lo = 1, hi = -1;
+  int64_t differ = 0, quarter[4] = {0, 0, 0, 0};
+  for (int64_t i = 0; i < n; i++) {
+    ASSERT_EQ(a[i], b[i]) << i;
+    const double d = double(a[i]) - double(x[i]);
+    sum += d, sq += d * d, lo = std::min(lo, d), hi = std::max(hi, d);
+    quarter[std::clamp(int((d / m + 1.0) * 2.0), 0, 3)]++;
+    differ += c[i] != a[i];
+  }
+  const double mean = sum / n, var = sq / n - mean * mean;
+  EXPECT_GE(lo, -m * (1 + 1e-5));
+  EXPECT_LT(hi, m * (1 + 1e-5));
+  EXPECT_LT(lo, -0.99 * m);  // the draws reach both ends
+  EXPECT_GT(hi, 0.99 * m);
+  // Standard errors: m/sqrt(3n) = 3.2e-4 for the mean, ~1e-4 for the variance.
+  EXPECT_NEAR(mean, 0.0, 2e-3);
+  EXPECT_NEAR(var, double(m) * m / 3.0, 1e-3);
+  for (int64_t q : quarter) EXPECT_NEAR(double(q) / n, 0.25, 0.01);
+  EXPECT_GT(differ, n * 99 / 100);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <omp.h>
 
+#include "core/random.h"
 #include "ops/cpu/channel_slice.h"
 #include "ops/cpu/parallel_threshold.h"
 
@@ -33,6 +34,15 @@ void embedding_backward(float* dwte, const float* dout, const int32_t* tokens, i
         for (int64_t c = c0; c < c1; c++) dst[c] += src[c];
       }
     }
+  }
+}
+
+void embedding_noise(float* x, int64_t n, float magnitude, uint64_t seed) {
+#pragma omp parallel for schedule(static) if (n >= kParallelMinElements)
+  for (int64_t i = 0; i < n; i++) {
+    // The top 24 bits of the hash, as a float in [0, 1) exactly.
+    const float u = float(mix64(seed + uint64_t(i) * 0x9e3779b97f4a7c15ull) >> 40) * 0x1.0p-24f;
+    x[i] += magnitude * (2.0f * u - 1.0f);
   }
 }
 
