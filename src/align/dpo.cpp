@@ -26,6 +26,7 @@ namespace shog {
 void DpoConfig::register_fields(ConfigFields& f) {
   model.register_fields(f);
   train.register_fields(f);
+  neftune.register_fields(f);
   f.add("dpo.beta", "beta: strength of the leash to the reference", &beta);
   f.add("dpo.loss", "loss: sigmoid (DPO) or ipo", &loss);
   f.add("dpo.label_smoothing", "label smoothing eps for the sigmoid loss (conservative DPO)", &label_smoothing);
@@ -103,6 +104,7 @@ struct Stats {
 DpoResult run_dpo(const DpoConfig& cfg) {
   const auto& t = cfg.train;
   t.validate();
+  cfg.neftune.validate();
   t.apply_threads();
   const DpoLossKind kind = parse_dpo_loss(cfg.loss, "dpo.loss");
   SHOG_CHECK(cfg.beta > 0 && std::isfinite(cfg.beta), ErrorKind::invalid_argument, "dpo.beta", "must be > 0");
@@ -110,6 +112,7 @@ DpoResult run_dpo(const DpoConfig& cfg) {
              "dpo.label_smoothing", "must be in [0, 0.5)");
   FinetuneModel fm(cfg.model, uint64_t(t.seed));
   Transformer& m = fm.model();
+  cfg.neftune.apply(m, uint64_t(t.seed));
   SHOG_CHECK(t.seq_len <= m.config().max_seq, ErrorKind::invalid_argument, "train.seq_len",
              "{} exceeds the model's context of {}", t.seq_len, m.config().max_seq);
   DpoResult res;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "align/finetune_model.h"
+#include "align/neftune.h"
 #include "align/train_settings.h"
 
 namespace shog {
@@ -14,6 +15,7 @@ namespace shog {
 struct DpoConfig {
   FinetuneSettings model;
   AlignTrainSettings train;
+  NeftuneSettings neftune;
   double beta = 0.1, label_smoothing = 0;
   std::string loss = "sigmoid";  // sigmoid | ipo
   void register_fields(ConfigFields& f);

@@ -29,6 +29,7 @@ namespace shog {
 void RewardConfig::register_fields(ConfigFields& f) {
   model.register_fields(f);
   train.register_fields(f);
+  neftune.register_fields(f);
   f.add("reward.margin", "margin m in -log sigmoid(r_c - r_r - m) (a pair's \"margin\" field overrides)", &margin);
 }
 
@@ -102,9 +103,11 @@ PairEval evaluate(Transformer& m, LinearHead& head, const std::vector<PairSample
 RewardResult run_reward(const RewardConfig& cfg) {
   const auto& t = cfg.train;
   t.validate();
+  cfg.neftune.validate();
   t.apply_threads();
   FinetuneModel fm(cfg.model, uint64_t(t.seed));
   Transformer& m = fm.model();
+  cfg.neftune.apply(m, uint64_t(t.seed));
   SHOG_CHECK(t.seq_len <= m.config().max_seq, ErrorKind::invalid_argument, "train.seq_len",
              "{} exceeds the model's context of {}", t.seq_len, m.config().max_seq);
   RewardResult res;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "align/finetune_model.h"
+#include "align/neftune.h"
 #include "align/train_settings.h"
 #include "data/records.h"
 #include "model/linear_head.h"
@@ -20,6 +21,7 @@ namespace shog {
 struct RewardConfig {
   FinetuneSettings model;
   AlignTrainSettings train;
+  NeftuneSettings neftune;
   double margin = 0;  // subtracted from r_c - r_r; a pair's own "margin" field wins
   void register_fields(ConfigFields& f);
 };

@@ -17,7 +17,6 @@
 #include "align/packing.h"
 #include "core/error.h"
 #include "core/file_io.h"
-#include "core/random.h"
 #include "data/records.h"
 #include "train/adamw_optimizer.h"
 #include "train/run_log.h"
@@ -27,10 +26,7 @@ namespace shog {
 void SftConfig::register_fields(ConfigFields& f) {
   model.register_fields(f);
   train.register_fields(f);
-  f.add("train.neftune_alpha",
-        "NEFTune: uniform noise of magnitude alpha/sqrt(seq_len * d_model) on the token embeddings while training "
-        "(0: off; the paper uses 5-15)",
-        &neftune_alpha);
+  neftune.register_fields(f);
 }
 
 namespace {
@@ -90,11 +86,10 @@ double evaluate(FinetuneModel& fm, const std::vector<TokenizedSample>& data, con
 SftResult run_sft(const SftConfig& cfg) {
   const auto& t = cfg.train;
   t.validate();
-  SHOG_CHECK(std::isfinite(cfg.neftune_alpha) && cfg.neftune_alpha >= 0, ErrorKind::invalid_argument,
-             "train.neftune_alpha", "must be a finite number >= 0, not {}", cfg.neftune_alpha);
+  cfg.neftune.validate();
   t.apply_threads();
   FinetuneModel fm(cfg.model, uint64_t(t.seed));
-  fm.model().set_embedding_noise(float(cfg.neftune_alpha), mix64(uint64_t(t.seed) ^ 0x6e656674756e65ull));
+  cfg.neftune.apply(fm.model(), uint64_t(t.seed));
   SHOG_CHECK(t.seq_len <= fm.model().config().max_seq, ErrorKind::invalid_argument, "train.seq_len",
              "{} exceeds the model's context of {}", t.seq_len, fm.model().config().max_seq);
   SftData train = load_sft_data(t.train_data, fm.chat(), t.seq_len);

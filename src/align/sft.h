@@ -7,6 +7,7 @@
 #include <string>
 
 #include "align/finetune_model.h"
+#include "align/neftune.h"
 #include "align/train_settings.h"
 
 namespace shog {
@@ -14,10 +15,7 @@ namespace shog {
 struct SftConfig {
   FinetuneSettings model;
   AlignTrainSettings train;
-  // NEFTune: uniform noise of magnitude alpha / sqrt(T * d_model) added to
-  // the token embeddings in every training forward (TRL's
-  // neftune_noise_alpha; Transformer::set_embedding_noise). 0: off.
-  double neftune_alpha = 0;
+  NeftuneSettings neftune;
   void register_fields(ConfigFields& f);
 };
 

@@ -157,6 +157,20 @@ if "$SHOG" dpo --init "$BASE" --train "$W/syn/prefs_train.jsonl" --out-dir "$W/x
   fail "dpo accepted --loss hinge"
 fi
 grep -q "dpo.loss" "$W/e.err" || fail "bad loss error does not name dpo.loss"
+# NEFTune: the noise trains (sft, reward), and a negative alpha is named
+# before anything is written.
+"$SHOG" sft --init "$BASE" --train "$W/syn/sft_train.jsonl" --out-dir "$W/sft_neft" --steps 2 --neftune-alpha 10 \
+  "${common[@]}" > /dev/null 2> "$W/neft.err" || { cat "$W/neft.err"; fail "sft with NEFTune"; }
+grep -q "neftune_alpha = 10" "$W/sft_neft/run.toml" || fail "run.toml does not record train.neftune_alpha"
+for t in sft reward dpo; do
+  data="$W/syn/prefs_train.jsonl"; [ $t = sft ] && data="$W/syn/sft_train.jsonl"
+  if "$SHOG" $t --init "$BASE" --train "$data" --out-dir "$W/neft_bad" --neftune-alpha -1 "${common[@]}" \
+    2> "$W/e.err"; then
+    fail "$t accepted --neftune-alpha -1"
+  fi
+  grep -q "train.neftune_alpha" "$W/e.err" || { cat "$W/e.err"; fail "$t: error does not name train.neftune_alpha"; }
+  [ -e "$W/neft_bad" ] && fail "$t: a rejected run left $W/neft_bad behind"
+done
 if "$SHOG" sft --init "$W/nowhere" --train "$W/syn/sft_train.jsonl" --out-dir "$W/x" 2> "$W/e.err"; then
   fail "sft accepted a missing model"
 fi
