@@ -4,7 +4,7 @@
 // bench/pytorch_step.py times the same step in PyTorch.
 //
 //   build/train_step_bench [--preset d12] [--batch 4] [--seq 256] [--steps 5] [--warmup 2] [--dtype f32,bf16]
-//                          [--lora-rank 0]
+//                          [--lora-rank 0] [--optimizer adamw|muon]
 //
 // --lora-rank R > 0 times a LoRA step instead: an adapter of rank R on all
 // seven projections, the base frozen, AdamW on the adapter only. (MFU there
@@ -25,6 +25,7 @@
 #include "model/transformer.h"
 #include "ops/gemm_peak.h"
 #include "train/adamw_optimizer.h"
+#include "train/muon_optimizer.h"
 
 using namespace shog;
 
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
   std::string preset = "d12";
   std::vector<std::string> dtypes = {"f32", "bf16"};
   int64_t B = 4, T = 256, steps = 5, warmup = 2, lora_rank = 0;
+  std::string optimizer = "adamw";
   app.add_option("--preset", preset, "Model preset (tiny, small, d12, d24)")->capture_default_str();
   app.add_option("--batch", B, "Sequences per step")->capture_default_str();
   app.add_option("--seq", T, "Tokens per sequence")->capture_default_str();
@@ -48,6 +50,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"f32", "bf16"}))
       ->capture_default_str();
   app.add_option("--lora-rank", lora_rank, "LoRA adapter rank; 0 times the full-model step")->capture_default_str();
+  app.add_option("--optimizer", optimizer, "adamw, or muon (Muon on the layers' matrices, AdamW on the rest)")
+      ->check(CLI::IsMember({"adamw", "muon"}))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   ModelConfig cfg;
   try {
@@ -73,6 +78,7 @@ int main(int argc, char** argv) {
     Transformer model(cfg, dt);
     model.init_weights(1);
     AdamWOptimizer opt(model.table(), {3e-4f, 0.9f, 0.95f, 1e-8f, 0.1f});
+    MuonOptimizer muon(opt, MuonHyper{});
     LoraConfig lc;
     lc.rank = std::max<int64_t>(lora_rank, 1);
     lc.targets = {LoraTarget::q, LoraTarget::k, LoraTarget::v, LoraTarget::o, LoraTarget::gate, LoraTarget::up,
@@ -95,6 +101,8 @@ int main(int argc, char** argv) {
       auto t2 = std::chrono::steady_clock::now();
       if (lora_rank > 0)
         lora_opt.step(adapter.params(), adapter.grads(), 3e-4, 1.0f);
+      else if (optimizer == "muon")
+        muon.step(model.params(), model.grads(), 3e-4, 0.02, 1.0f, model.params16());
       else
         opt.step(model.params(), model.grads(), 3e-4, 1.0f, model.params16());
       auto t3 = std::chrono::steady_clock::now();
@@ -110,9 +118,10 @@ int main(int argc, char** argv) {
     std::printf(
         "{\"impl\":\"shoggoth\",\"lora_rank\":%lld,\"dtype\":\"%s\",\"ms_per_step\":%.1f,\"best_ms\":%.1f,\"tokens_per_s\":%.1f,"
         "\"gemm_peak_gflops\":%.1f,\"achieved_gflops\":%.1f,\"mfu\":%.3f,\"fwd_ms\":%.1f,\"head_and_bwd_ms\":%.1f,"
-        "\"adamw_ms\":%.1f}\n",
+        "\"optimizer\":\"%s\",\"optimizer_ms\":%.1f}\n",
         (long long)lora_rank, dts.c_str(), 1e3 * mean, 1e3 * best, double(N) / mean, peak / 1e9, flops / mean / 1e9, flops / mean / peak,
-        1e3 * t_fwd / double(steps), 1e3 * t_bwd / double(steps), 1e3 * t_opt / double(steps));
+        1e3 * t_fwd / double(steps), 1e3 * t_bwd / double(steps), optimizer.c_str(),
+        1e3 * t_opt / double(steps));
     std::fflush(stdout);
   }
   return 0;

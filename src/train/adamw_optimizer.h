@@ -11,6 +11,11 @@
 
 namespace shog {
 
+// The global L2 norm of the trainable entries' gradients (the one gradient
+// clipping uses). Throws ErrorKind::numeric, naming optimizer step `step`, if
+// it is not finite: callers check before touching any parameter.
+double checked_gradient_norm(const ParamTable& table, const float* grads, int64_t step);
+
 class AdamWOptimizer {
  public:
   AdamWOptimizer(const ParamTable& table, ops::AdamWHyper hyper);
@@ -30,6 +35,7 @@ class AdamWOptimizer {
   const std::vector<float>& m() const { return m_; }
   const std::vector<float>& v() const { return v_; }
   const ops::AdamWHyper& hyper() const { return hyper_; }
+  const ParamTable& table() const { return table_; }
 
  private:
   const ParamTable& table_;

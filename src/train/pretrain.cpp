@@ -33,6 +33,7 @@
 #include "model/transformer.h"
 #include "ops/gemm_peak.h"
 #include "train/adamw_optimizer.h"
+#include "train/muon_optimizer.h"
 #include "train/checkpoint.h"
 #include "train/lr_schedule.h"
 #include "train/run_log.h"
@@ -96,6 +97,15 @@ void PretrainConfig::register_fields(ConfigFields& f) {
         "data parallel: start summing each layer's gradient over the ranks as soon as backward has finished it "
         "(false: one sum after the whole backward; ZeRO-1 always sums after)",
         &overlap_grad_sum);
+  f.add("train.optimizer",
+        "adamw, or muon: Muon (orthogonalised momentum) on the layers' weight matrices and AdamW on the embedding, "
+        "head and norms",
+        &optimizer);
+  f.add("train.muon_lr", "muon: peak learning rate of the layers' matrices (the schedule scales it as train.lr)",
+        &muon_lr);
+  f.add("train.muon_momentum", "muon: momentum (Nesterov)", &muon_momentum);
+  f.add("train.muon_weight_decay", "muon: decoupled weight decay of the layers' matrices", &muon_weight_decay);
+  f.add("train.muon_ns_steps", "muon: Newton-Schulz iterations per update", &muon_ns_steps);
 }
 
 ModelConfig PretrainConfig::model_config() const {
@@ -136,6 +146,13 @@ void PretrainConfig::validate() const {
   need(beta2 >= 0 && beta2 < 1, "train.beta2", "must be in [0, 1)");
   need(eps > 0, "train.eps", "must be > 0");
   need(grad_clip >= 0, "train.grad_clip", "must be >= 0");
+  need(optimizer == "adamw" || optimizer == "muon", "train.optimizer", "must be adamw or muon");
+  need(muon_lr > 0 && std::isfinite(muon_lr), "train.muon_lr", "must be a positive number");
+  need(muon_momentum >= 0 && muon_momentum < 1, "train.muon_momentum", "must be in [0, 1)");
+  need(muon_weight_decay >= 0, "train.muon_weight_decay", "must be >= 0");
+  need(muon_ns_steps >= 1 && muon_ns_steps <= 20, "train.muon_ns_steps", "must be in [1, 20]");
+  need(optimizer != "muon" || !zero1, "train.zero1",
+       "ZeRO-1 shards AdamW's elementwise state across tensors; Muon needs whole matrices (set one of them off)");
   need(val_every >= 0 && val_batches >= 1, "train.val_every", "val_every must be >= 0 and val_batches >= 1");
   need(ckpt_every >= 1, "train.ckpt_every", "must be >= 1");
   need(log_every >= 1, "train.log_every", "must be >= 1");
@@ -264,6 +281,11 @@ PretrainResult run_pretrain(const PretrainConfig& cfg, bool resume, Communicator
   std::unique_ptr<Zero1AdamW> sharded;
   if (zero1) sharded = std::make_unique<Zero1AdamW>(model.table(), hyper, comm);
   else whole = std::make_unique<AdamWOptimizer>(model.table(), hyper);
+  std::unique_ptr<MuonOptimizer> muon;  // over whole's blocks
+  if (cfg.optimizer == "muon")
+    muon = std::make_unique<MuonOptimizer>(
+        *whole, MuonHyper{float(cfg.muon_lr), float(cfg.muon_momentum), true, int(cfg.muon_ns_steps),
+                          float(cfg.muon_weight_decay), DType::bf16});
   // Gradients summed over ranks layer by layer during backward (ZeRO-1 sums
   // its shards after the whole backward, in Zero1AdamW::step).
   const bool overlap = cfg.overlap_grad_sum && W > 1 && !zero1;
@@ -311,6 +333,10 @@ PretrainResult run_pretrain(const PretrainConfig& cfg, bool resume, Communicator
     train.restore(pos);
     SHOG_CHECK(state.value("dtype", cfg.dtype) == cfg.dtype, ErrorKind::invalid_argument, "train.dtype",
                "the checkpoint was trained with {}, not {}", state.value("dtype", ""), cfg.dtype);
+    // The moments block means different things to the two optimizers.
+    SHOG_CHECK(state.value("optimizer", std::string("adamw")) == cfg.optimizer, ErrorKind::invalid_argument,
+               "train.optimizer", "the checkpoint was trained with {}, not {}",
+               state.value("optimizer", std::string("adamw")), cfg.optimizer);
     if (root) std::fprintf(stderr, "resuming from %s at step %lld\n", dir.c_str(), (long long)start);
   }
   std::unique_ptr<MetricsLog> metrics;
@@ -364,7 +390,7 @@ PretrainResult run_pretrain(const PretrainConfig& cfg, bool resume, Communicator
     if (!root) return;
     CheckpointExtras ex;
     ex.trainer_state = {{"loader", train.position()}, {"dtype", cfg.dtype}, {"seed", cfg.seed}, {"ranks", W},
-                        {"zero1", zero1}};
+                        {"zero1", zero1}, {"optimizer", cfg.optimizer}};
     ex.config_toml = config_toml;
     res.checkpoint_dir = save_checkpoint(cfg.out_dir, step, model, gathered ? *gathered : *whole, ex);
     write_plot(cfg.out_dir, metrics->rows());
@@ -401,7 +427,9 @@ PretrainResult run_pretrain(const PretrainConfig& cfg, bool resume, Communicator
       model.sync_compute_weights();
     } else {
       if (!overlap) comm.all_reduce_sum(model.grads(), model.num_floats());
-      gnorm = whole->step(model.params(), model.grads(), lr, float(cfg.grad_clip), model.params16());
+      gnorm = muon ? muon->step(model.params(), model.grads(), lr, lr / cfg.lr * cfg.muon_lr, float(cfg.grad_clip),
+                                model.params16())
+                   : whole->step(model.params(), model.grads(), lr, float(cfg.grad_clip), model.params16());
     }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (step > start) sum_time += secs, ++timed;  // the first step pays one-off allocation

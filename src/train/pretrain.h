@@ -42,6 +42,11 @@ struct PretrainConfig {
   bool progress = true;
   bool zero1 = false;            // shard AdamW moments over data-parallel ranks (no effect on one process)
   bool overlap_grad_sum = true;  // data parallel: sum each layer's gradient over ranks during backward
+  // "adamw", or "muon": Muon on the layers' matrices, AdamW (train.lr and the
+  // keys above) on the rest (train/muon_optimizer.h).
+  std::string optimizer = "adamw";
+  double muon_lr = 0.02, muon_momentum = 0.95, muon_weight_decay = 0.0;
+  int64_t muon_ns_steps = 5;
 
   void register_fields(ConfigFields& f);
   ModelConfig model_config() const;

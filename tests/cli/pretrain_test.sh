@@ -5,7 +5,9 @@
 #  - bad config keys/values and corrupt data are clear errors with non-zero exits;
 #  - a NaN loss stops the run and leaves the previous checkpoint intact;
 #  - checkpoints are HF-shaped (model.safetensors + config.json) and a loss plot exists;
-#  - model.init_from starts from another run's weights, and refuses a shape that differs.
+#  - model.init_from starts from another run's weights, and refuses a shape that differs;
+#  - train.optimizer = "muon" trains and resumes bitwise too, and a resume
+#    with the other optimizer (whose moments mean something else) is refused.
 # Usage: pretrain_test.sh <shoggoth binary> <source dir>
 source "$(dirname "$0")/common.sh"
 
@@ -36,6 +38,30 @@ PY
   [ -f "$W/full_$dt/loss.svg" ] || fail "no loss plot"
   grep -q '"num_hidden_layers": 2' "$W/full_$dt/step_000012/config.json" || fail "config.json not HF-shaped"
 done
+
+# Muon: the same promise of an identical resumed curve; a resume that names the
+# other optimizer, an unknown optimizer and Muon with ZeRO-1 are refused by key.
+"$SHOG" pretrain "${common[@]}" --optimizer muon --out-dir "$W/muon_full" > /dev/null
+"$SHOG" pretrain "${common[@]}" --optimizer muon --out-dir "$W/muon_split" --stop-after 5 > /dev/null
+"$SHOG" pretrain "${common[@]}" --optimizer muon --out-dir "$W/muon_split" --resume > /dev/null
+cmp <(grep -o '"loss":[^,]*' "$W/muon_full/metrics.jsonl") <(grep -o '"loss":[^,]*' "$W/muon_split/metrics.jsonl") \
+  || fail "resumed Muon run differs"
+grep -q '^optimizer = "muon"' "$W/muon_full/step_000012/run.toml" || fail "run.toml does not record the optimizer"
+cmp -s <(grep -o '"loss":[^,]*' "$W/muon_full/metrics.jsonl") <(grep -o '"loss":[^,]*' "$W/full_bf16/metrics.jsonl") \
+  && fail "Muon gave AdamW's curve"
+set +e
+"$SHOG" pretrain "${common[@]}" --out-dir "$W/muon_split" --resume --steps 14 2> "$W/err"; rc=$?
+set -e
+[ $rc -eq 2 ] && grep -q "train.optimizer" "$W/err" && grep -q "muon" "$W/err" || fail "optimizer switch: rc=$rc $(cat "$W/err")"
+[ "$(cat "$W/muon_split/latest")" = "step_000012" ] || fail "a refused resume moved latest"
+set +e
+"$SHOG" pretrain "${common[@]}" --optimizer sgd --out-dir "$W/sgd" 2> "$W/err"; rc=$?
+set -e
+[ $rc -eq 2 ] && grep -q "train.optimizer" "$W/err" || fail "bad optimizer: rc=$rc $(cat "$W/err")"
+set +e
+"$SHOG" pretrain "${common[@]}" --optimizer muon --zero1 true --out-dir "$W/muz" 2> "$W/err"; rc=$?
+set -e
+[ $rc -eq 2 ] && grep -q "train.zero1" "$W/err" || fail "muon with zero1: rc=$rc $(cat "$W/err")"
 
 # A fresh run into a directory with checkpoints is refused (nothing overwritten).
 if "$SHOG" pretrain "${common[@]}" --out-dir "$W/full_f32" 2> "$W/err"; then fail "overwrote a run"; fi

@@ -19,13 +19,17 @@ Run (Debian's python3 has torch; the pyenv `python3` on PATH does not):
   /usr/bin/python3 tests/oracle/llama_ref.py --config config.json \
       --weights model.safetensors --batch batch.safetensors --out out.safetensors \
       [--dtype f32|bf16] [--adamw-steps 5 --lr 1e-3 --beta1 0.9 --beta2 0.95 \
-       --eps 1e-8 --weight-decay 0.1 --clip 1.0]
+       --eps 1e-8 --weight-decay 0.1 --clip 1.0 [--optimizer muon --muon-lr 0.02 \
+       --muon-momentum 0.95 --muon-weight-decay 0.01]]]
 batch.safetensors: inputs I32 [B,T], targets I32 [B,T] (-1 ignored), weights F32 [B,T].
 out.safetensors: logits F32 [B,T,V], loss F32 [1], grad.<name> for every
 parameter (one embed_tokens grad when tied), and with --adamw-steps N:
 step<N>.<name> (parameters after N AdamW steps on the same batch) and
 loss_step<k> for k = 1..N (the loss of the forward that step k starts from;
-loss_step1 == loss).
+loss_step1 == loss). With --optimizer muon the layers' 2-D weights take Muon
+steps instead (written below from the Muon paper's reference algorithm,
+Newton-Schulz in float32) and every other parameter AdamW's; the clip is one
+global norm over all gradients, applied before either.
 
 bf16 mode: torch.autocast('cpu', bfloat16) around the forward, f32 master
 weights. Every linear layer's output is cast back to f32 and the attention
@@ -190,6 +194,32 @@ def run_forward(cfg, params, batch, bf16):
     return logits, weighted_nll(logits, batch["targets"], batch["weights"])
 
 
+def newton_schulz5(g, steps=5):
+    a, b, c = (3.4445, -4.7750, 2.0315)
+    x = g.float()
+    if g.size(-2) > g.size(-1):
+        x = x.mT
+    x = x / (x.norm() + 1e-7)
+    for _ in range(steps):
+        A = x @ x.mT
+        B = b * A + c * A @ A
+        x = a * x + B @ x
+    if g.size(-2) > g.size(-1):
+        x = x.mT
+    return x
+
+
+def muon_step(p, momentum, lr, beta, weight_decay):
+    """One Muon step (Nesterov), as the Muon reference writes it."""
+    grad = p.grad.clone()
+    momentum.lerp_(grad, 1 - beta)
+    update = grad.lerp_(momentum, beta)
+    update = newton_schulz5(update)
+    update *= max(1, p.size(-2) / p.size(-1)) ** 0.5
+    p.mul_(1 - lr * weight_decay)
+    p.add_(update, alpha=-lr)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--config", required=True)
@@ -204,6 +234,10 @@ def main(argv=None):
     ap.add_argument("--eps", type=float, default=1e-8)
     ap.add_argument("--weight-decay", type=float, default=0.1)
     ap.add_argument("--clip", type=float, default=1.0, help="global grad-norm clip; <= 0 disables")
+    ap.add_argument("--optimizer", choices=["adamw", "muon"], default="adamw")
+    ap.add_argument("--muon-lr", type=float, default=0.02)
+    ap.add_argument("--muon-momentum", type=float, default=0.95)
+    ap.add_argument("--muon-weight-decay", type=float, default=0.0)
     a = ap.parse_args(argv)
     torch.set_num_threads(2)
     bf16 = a.dtype == "bf16"
@@ -226,20 +260,29 @@ def main(argv=None):
         out["grad." + n] = params[n].grad.detach().float().numpy().copy()
 
     if a.adamw_steps > 0:
+        muon_names = [n for n in names if a.optimizer == "muon" and params[n].dim() == 2
+                      and n.startswith("model.layers.")]
+        adam_names = [n for n in names if n not in muon_names]
         # Decay only the 2-D weight matrices (embeddings, projections, head),
         # never the norm gains.
         groups = [
-            {"params": [params[n] for n in names if params[n].dim() == 2], "weight_decay": a.weight_decay},
-            {"params": [params[n] for n in names if params[n].dim() != 2], "weight_decay": 0.0},
+            {"params": [params[n] for n in adam_names if params[n].dim() == 2], "weight_decay": a.weight_decay},
+            {"params": [params[n] for n in adam_names if params[n].dim() != 2], "weight_decay": 0.0},
         ]
         opt = torch.optim.AdamW(groups, lr=a.lr, betas=(a.beta1, a.beta2), eps=a.eps, foreach=False)
+        momenta = {n: torch.zeros_like(params[n]) for n in muon_names}
         for k in range(1, a.adamw_steps + 1):
             opt.zero_grad(set_to_none=False)
+            for n in muon_names:
+                params[n].grad = None
             _, loss_k = run_forward(cfg, params, batch, bf16)
             loss_k.backward()
             if a.clip > 0:
                 torch.nn.utils.clip_grad_norm_([params[n] for n in names], a.clip)
             opt.step()
+            with torch.no_grad():
+                for n in muon_names:
+                    muon_step(params[n], momenta[n], a.muon_lr, a.muon_momentum, a.muon_weight_decay)
             out[f"loss_step{k}"] = np.array([loss_k.item()], dtype=np.float32)
         for n in names:
             out[f"step{a.adamw_steps}.{n}"] = params[n].detach().float().numpy().copy()

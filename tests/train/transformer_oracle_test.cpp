@@ -34,6 +34,7 @@
 #include "ops/adamw.h"
 #include "train/adamw_optimizer.h"
 #include "train/checkpoint.h"
+#include "train/muon_optimizer.h"
 
 namespace fs = std::filesystem;
 using namespace shog;
@@ -76,7 +77,8 @@ OracleCase make_case(bool tied, int64_t n_kv_head, bool smear) {
 }
 
 // Writes weights + batch, runs the oracle, returns its output file.
-std::string run_oracle(const OracleCase& c, Transformer& model, const std::string& dtype, const std::string& dir) {
+std::string run_oracle(const OracleCase& c, Transformer& model, const std::string& dtype, const std::string& dir,
+                       bool muon) {
   fs::remove_all(dir);
   make_dirs(dir);
   save_model_weights(dir, model);
@@ -87,21 +89,22 @@ std::string run_oracle(const OracleCase& c, Transformer& model, const std::strin
   std::string cmd = fmt::format(
       "/usr/bin/python3 {}/tests/oracle/llama_ref.py --config {d}/config.json --weights {d}/model.safetensors "
       "--batch {d}/batch.safetensors --out {d}/out.safetensors --dtype {} --adamw-steps 5 --lr 1e-3 --beta1 0.9 "
-      "--beta2 0.95 --eps 1e-8 --weight-decay 0.1 --clip 1.0",
-      SHOG_SOURCE_DIR, dtype, fmt::arg("d", dir));
+      "--beta2 0.95 --eps 1e-8 --weight-decay 0.1 --clip 1.0{}",
+      SHOG_SOURCE_DIR, dtype, muon ? " --optimizer muon --muon-lr 0.02 --muon-momentum 0.95 --muon-weight-decay 0.01" : "",
+      fmt::arg("d", dir));
   int rc = std::system(cmd.c_str());
   EXPECT_EQ(rc, 0) << "oracle failed: " << cmd;
   return dir + "/out.safetensors";
 }
 
-void check_against_oracle(bool tied, int64_t kv, DType dt, bool smear = false) {
+void check_against_oracle(bool tied, int64_t kv, DType dt, bool smear = false, bool muon = false) {
   OracleCase c = make_case(tied, kv, smear);
   Transformer model(c.cfg, dt);
   model.init_weights(5, 0.08f);  // larger than usual init so the tiny model's logits are not all ~0
   if (smear) test::randomize_smear(model, 9);
-  const std::string dir = fmt::format("{}/oracle_{}_{}_{}{}", SHOG_BINARY_DIR, tied, kv, dtype_name(dt),
-                                      smear ? "_smear" : "");
-  std::string out = run_oracle(c, model, std::string(dtype_name(dt)), dir);
+  const std::string dir = fmt::format("{}/oracle_{}_{}_{}{}{}", SHOG_BINARY_DIR, tied, kv, dtype_name(dt),
+                                      smear ? "_smear" : "", muon ? "_muon" : "");
+  std::string out = run_oracle(c, model, std::string(dtype_name(dt)), dir, muon);
   ASSERT_TRUE(file_exists(out));
   SafetensorsFile ref(out);
   const bool half = dt == DType::bf16;
@@ -124,8 +127,9 @@ void check_against_oracle(bool tied, int64_t kv, DType dt, bool smear = false) {
     EXPECT_LT(rel_err(model.grads() + e.offset, g.data(), e.numel), tol_grad) << "grad of " << e.name;
   }
 
-  // Five AdamW steps on the same batch, clipped at norm 1.0.
+  // Five AdamW (or Muon and AdamW) steps on the same batch, clipped at norm 1.0.
   AdamWOptimizer opt(model.table(), {1e-3f, 0.9f, 0.95f, 1e-8f, 0.1f});
+  MuonOptimizer muon_opt(opt, MuonHyper{0.02f, 0.95f, true, 5, 0.01f, DType::f32});
   const std::vector<float> p0(model.params(), model.params() + model.num_floats());
   for (int step = 1; step <= 5; ++step) {
     model.zero_grad();
@@ -133,7 +137,8 @@ void check_against_oracle(bool tied, int64_t kv, DType dt, bool smear = false) {
     double l = model.cross_entropy_backward(c.targets.data(), c.weights.data());
     double rl = ref.to_f32(fmt::format("loss_step{}", step))[0];
     EXPECT_NEAR(l, rl, (half ? 2e-2 : 1e-4) * std::fabs(rl)) << "loss before step " << step;
-    opt.step(model.params(), model.grads(), 1e-3, 1.0f);
+    if (muon) muon_opt.step(model.params(), model.grads(), 1e-3, 0.02, 1.0f);
+    else opt.step(model.params(), model.grads(), 1e-3, 1.0f);
     model.sync_compute_weights();
   }
   for (auto& e : model.table().entries()) {
@@ -158,3 +163,7 @@ TEST(TransformerOracle, F32MultiQueryMatchesPyTorch) { check_against_oracle(fals
 // through both the lookup and the smear (and, tied, the head).
 TEST(TransformerOracle, F32TiedSmearMatchesPyTorch) { check_against_oracle(true, 2, DType::f32, true); }
 TEST(TransformerOracle, Bf16MatchesPyTorchAutocast) { check_against_oracle(false, 2, DType::bf16); }
+// Muon on the layers' matrices (square q/o, GQA's wide-row k/v, tall gate/up
+// and wide down: both of Newton-Schulz's orientations) and AdamW on the rest,
+// against the oracle's transcription of the Muon reference.
+TEST(TransformerOracle, F32MuonStepsMatchPyTorch) { check_against_oracle(false, 2, DType::f32, false, true); }
