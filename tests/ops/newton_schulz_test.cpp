@@ -82,6 +82,13 @@ std::pair<double, double> extreme_eigenvalues(const Mat& S, int64_t n) {
   return {hi - top(shifted), hi};
 }
 
+// Five steps of the op into a new vector.
+std::vector<float> orthogonalized(const std::vector<float>& g, int64_t rows, int64_t cols, DType dt = DType::f32) {
+  std::vector<float> out(g.size());
+  newton_schulz_orthogonalize(g.data(), rows, cols, 5, dt, out.data());
+  return out;
+}
+
 void check_matches_reference(int64_t rows, int64_t cols, int steps) {
   Rng rng(uint64_t(7 + rows * 31 + cols));
   auto g = randn(size_t(rows * cols), rng, 0.3);
@@ -129,8 +136,7 @@ TEST(NewtonSchulz, KeepsTheSingularVectors) {
   const int64_t r = 16, c = 28;
   Rng rng(5);
   auto g = randn(size_t(r * c), rng);
-  std::vector<float> out(g.size());
-  newton_schulz_orthogonalize(g.data(), r, c, 5, DType::f32, out.data());
+  const auto out = orthogonalized(g, r, c);
   Mat G(g.begin(), g.end()), O(out.begin(), out.end());
   Mat P = matmul(transpose(G, r, c), O, c, r, c);  // [c, c]
   double asym = 0, norm = 0;
@@ -148,9 +154,7 @@ TEST(NewtonSchulz, Bf16StaysCloseToF32) {
   const int64_t r = 64, c = 176;
   Rng rng(9);
   auto g = randn(size_t(r * c), rng);
-  std::vector<float> a(g.size()), b(g.size());
-  newton_schulz_orthogonalize(g.data(), r, c, 5, DType::f32, a.data());
-  newton_schulz_orthogonalize(g.data(), r, c, 5, DType::bf16, b.data());
+  const auto a = orthogonalized(g, r, c), b = orthogonalized(g, r, c, DType::bf16);
   double err = 0, norm = 0;
   for (size_t i = 0; i < a.size(); i++) err += (a[i] - b[i]) * (a[i] - b[i]), norm += double(a[i]) * a[i];
   // bf16 keeps 8 bits of mantissa (~4e-3 relative per rounding); five steps
@@ -163,8 +167,7 @@ TEST(NewtonSchulz, InPlaceAndBadArguments) {
   const int64_t r = 6, c = 10;
   Rng rng(2);
   auto g = randn(size_t(r * c), rng);
-  std::vector<float> out(g.size());
-  newton_schulz_orthogonalize(g.data(), r, c, 5, DType::f32, out.data());
+  auto out = orthogonalized(g, r, c);
   newton_schulz_orthogonalize(g.data(), r, c, 5, DType::f32, g.data());
   EXPECT_EQ(g, out);
   EXPECT_THROW(newton_schulz_orthogonalize(g.data(), 0, c, 5, DType::f32, out.data()), Error);
