@@ -18,9 +18,9 @@ bool MuonOptimizer::takes(const ParamEntry& e) {
 double MuonOptimizer::step(float* params, const float* grads, double adam_lr, double muon_lr, float clip_norm,
                            bf16* params16) {
   const ParamTable& table = state_.table();
-  const double norm = checked_gradient_norm(table, grads, state_.steps_taken() + 1);
-  const float scale = ops::clip_scale(norm, clip_norm);
   const int64_t t = state_.steps_taken() + 1;
+  const double norm = checked_gradient_norm(table, grads, t);
+  const float scale = ops::clip_scale(norm, clip_norm);
   state_.set_steps_taken(t);
   ops::AdamWHyper h = state_.hyper();
   h.lr = float(adam_lr);
@@ -37,9 +37,8 @@ double MuonOptimizer::step(float* params, const float* grads, double adam_lr, do
   }
   // One matrix per thread at a time: the Newton-Schulz GEMMs of a 4-layer,
   // 256-wide model are too small to split well over cores (each then runs
-  // single-threaded inside this region), and the matrices are independent.
-  // Each result depends on its matrix alone, so the bits do not depend on
-  // the thread count.
+  // single-threaded inside this region), and the matrices are independent:
+  // each result depends on its own matrix alone.
 #pragma omp parallel for schedule(dynamic, 1)
   for (size_t k = 0; k < muon_entries.size(); k++) {
     const ParamEntry& e = *muon_entries[k];
