@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "ops/adamw.h"
 #include "ops/gemm.h"
 
 namespace shog::ops {
@@ -49,9 +50,7 @@ void newton_schulz_orthogonalize(const float* g, int64_t rows, int64_t cols, int
     for (int64_t i = 0; i < rows; i++)
       for (int64_t j = 0; j < cols; j++) x[size_t(j * rows + i)] = g[i * cols + j];
   }
-  double ss = 0;
-  for (float v : x) ss += double(v) * double(v);
-  const float inv = float(1.0 / (std::sqrt(ss) + 1e-7));
+  const float inv = float(1.0 / (std::sqrt(sum_squares(x.data(), n)) + 1e-7));
   for (float& v : x) v *= inv;
 
   for (int s = 0; s < steps; s++) {
