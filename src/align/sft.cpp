@@ -17,6 +17,7 @@
 #include "align/packing.h"
 #include "core/error.h"
 #include "core/file_io.h"
+#include "core/random.h"
 #include "data/records.h"
 #include "train/adamw_optimizer.h"
 #include "train/run_log.h"
@@ -27,6 +28,10 @@ void SftConfig::register_fields(ConfigFields& f) {
   model.register_fields(f);
   train.register_fields(f);
   neftune.register_fields(f);
+  f.add("train.dropout",
+        "residual dropout: the share of each attention and MLP block's output dropped in every training step "
+        "(0: off)",
+        &dropout);
 }
 
 namespace {
@@ -87,9 +92,12 @@ SftResult run_sft(const SftConfig& cfg) {
   const auto& t = cfg.train;
   t.validate();
   cfg.neftune.validate();
+  SHOG_CHECK(std::isfinite(cfg.dropout) && cfg.dropout >= 0 && cfg.dropout < 1, ErrorKind::invalid_argument,
+             "train.dropout", "must be in [0, 1), not {}", cfg.dropout);
   t.apply_threads();
   FinetuneModel fm(cfg.model, uint64_t(t.seed));
   cfg.neftune.apply(fm.model(), uint64_t(t.seed));
+  fm.model().set_residual_dropout(float(cfg.dropout), mix64(uint64_t(t.seed) ^ 0x7265736964ull));
   SHOG_CHECK(t.seq_len <= fm.model().config().max_seq, ErrorKind::invalid_argument, "train.seq_len",
              "{} exceeds the model's context of {}", t.seq_len, fm.model().config().max_seq);
   SftData train = load_sft_data(t.train_data, fm.chat(), t.seq_len);

@@ -16,6 +16,11 @@ struct SftConfig {
   FinetuneSettings model;
   AlignTrainSettings train;
   NeftuneSettings neftune;
+  // Residual dropout while training (Transformer::set_residual_dropout), SFT
+  // only: the preference trainers compare forward passes (chosen against
+  // rejected, policy against reference), where dropout's noise would enter
+  // the comparison, which is why TRL's DPO and reward trainers turn it off.
+  double dropout = 0;
   void register_fields(ConfigFields& f);
 };
 

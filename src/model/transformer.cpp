@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "core/random.h"
 #include "ops/attention.h"
+#include "ops/dropout.h"
 #include "ops/embedding.h"
 #include "ops/smear.h"
 #include "ops/gemm.h"
@@ -41,6 +42,7 @@ struct Transformer::Activations {
   float* final_rstd;    // [N]
   // Backward scratch, reused by every layer.
   float *dhidden, *dres, *dnorm, *dqkv, *dattn, *dgu, *dh;
+  float* branch;  // [N, C]: a block's output before residual dropout, and its gradient
   bf16* dy16 = nullptr;  // [N, max width]: a GEMM's output gradient in bf16
 };
 
@@ -101,6 +103,16 @@ void Transformer::sync_compute_weights() {
     if (e.is_matrix) convert_f32_to_bf16(params() + e.offset, params16_.data<bf16>() + e.offset, size_t(e.numel));
 }
 
+void Transformer::set_residual_dropout(float p, uint64_t seed) {
+  SHOG_CHECK(std::isfinite(p) && p >= 0 && p < 1, ErrorKind::invalid_argument, "residual dropout",
+             "must be in [0, 1), got {}", p);
+  resid_p_ = p, resid_seed_ = seed, resid_calls_ = 0;
+}
+
+uint64_t Transformer::resid_site_seed(int64_t layer, int64_t block) const {
+  return mix64(fwd_resid_seed_ ^ uint64_t(2 * layer + block + 1));
+}
+
 void Transformer::zero_grad() { std::memset(grads(), 0, size_t(table_.total()) * sizeof(float)); }
 
 void Transformer::set_frozen(const std::string& name, bool frozen) {
@@ -158,7 +170,7 @@ void Transformer::ensure_activations(int64_t B, int64_t T) {
   }
   f32(a->hidden, N * C), f32(a->final_rstd, N);
   f32(a->dhidden, N * C), f32(a->dres, N * C), f32(a->dnorm, N * C), f32(a->dqkv, N * cfg_.qkv_dim());
-  f32(a->dattn, N * C), f32(a->dgu, N * 2 * F), f32(a->dh, N * F);
+  f32(a->dattn, N * C), f32(a->dgu, N * 2 * F), f32(a->dh, N * F), f32(a->branch, N * C);
   if (half) b16(a->dy16, N * std::max({cfg_.qkv_dim(), 2 * F, C}));
   a->arena.commit();
   for (auto& [ptr, off] : plan) *ptr = a->arena.at(off, DType::f32, {0}).raw();
@@ -233,10 +245,20 @@ void Transformer::forward(const int32_t* tokens, int64_t B, int64_t T, std::span
   if (training_ && noise_alpha_ > 0)
     ops::embedding_noise(a.resid[0], N * C, noise_alpha_ / std::sqrt(float(T * C)),
                          mix64(noise_seed_ ^ mix64(++noise_calls_)));
+  fwd_resid_seed_ = training_ && resid_p_ > 0 ? mix64(resid_seed_ ^ mix64(++resid_calls_)) | 1 : 0;
   for (int64_t l = 0; l < cfg_.n_layer; ++l) {
     auto& la = a.layers[size_t(l)];
     auto& lw = w_.layers[size_t(l)];
     const float* x = a.resid[size_t(l)];
+    // resid += dropout(h W^T (+ LoRA)); without dropout the add is fused
+    // into the GEMM.
+    auto add_block = [&](const float* h, const bf16* h16, const float* W, int64_t in, LoraTarget t, float* resid,
+                         int64_t block) {
+      float* y = fwd_resid_seed_ ? a.branch : resid;
+      linear_forward(h, h16, W, y, N, in, C, !fwd_resid_seed_);
+      if (lora_) lora_forward(l, t, h, y, C);
+      if (fwd_resid_seed_) ops::dropout(a.branch, resid, N * C, resid_p_, resid_site_seed(l, block), true);
+    };
     ops::rmsnorm_forward(la.attn_norm, la.attn_rstd, x, lw.attn_norm, N, C, cfg_.norm_eps);
     to16(la.attn_norm, la.attn_norm16, N * C);
     linear_forward(la.attn_norm, la.attn_norm16, lw.wqkv, la.qkv, N, C, cfg_.qkv_dim(), false);
@@ -253,10 +275,8 @@ void Transformer::forward(const int32_t* tokens, int64_t B, int64_t T, std::span
     else
       ops::attention_forward_packed(la.attn_out, la.lse, q, k, v, s, seg_lens_);
     to16(la.attn_out, la.attn_out16, N * C);
-    // Residual add fused into the GEMM: resid_mid = x, then += attn_out Wo^T.
     std::memcpy(la.resid_mid, x, size_t(N * C) * sizeof(float));
-    linear_forward(la.attn_out, la.attn_out16, lw.wo, la.resid_mid, N, H * hd, C, true);
-    if (lora_) lora_forward(l, LoraTarget::o, la.attn_out, la.resid_mid, C);
+    add_block(la.attn_out, la.attn_out16, lw.wo, H * hd, LoraTarget::o, la.resid_mid, 0);
 
     ops::rmsnorm_forward(la.mlp_norm, la.mlp_rstd, la.resid_mid, lw.mlp_norm, N, C, cfg_.norm_eps);
     to16(la.mlp_norm, la.mlp_norm16, N * C);
@@ -267,8 +287,7 @@ void Transformer::forward(const int32_t* tokens, int64_t B, int64_t T, std::span
     to16(la.h, la.h16, N * F);
     float* out = a.resid[size_t(l + 1)];
     std::memcpy(out, la.resid_mid, size_t(N * C) * sizeof(float));
-    linear_forward(la.h, la.h16, lw.wdown, out, N, F, C, true);
-    if (lora_) lora_forward(l, LoraTarget::down, la.h, out, C);
+    add_block(la.h, la.h16, lw.wdown, F, LoraTarget::down, out, 1);
   }
   ops::rmsnorm_forward(a.hidden, a.final_rstd, a.resid[size_t(cfg_.n_layer)], w_.final_norm, N, C, cfg_.norm_eps);
   std::memset(a.dhidden, 0, size_t(N * C) * sizeof(float));
@@ -347,10 +366,17 @@ void Transformer::backward() {
     auto& la = a.layers[size_t(l)];
     auto& lw = w_.layers[size_t(l)];
     auto& lg = g_.layers[size_t(l)];
-    // MLP block: out = resid_mid + h Wdown^T; dres flows to both.
+    // A block's output gradient: dres, through the forward's dropout mask.
+    auto block_grad = [&](int64_t block) -> const float* {
+      if (!fwd_resid_seed_) return a.dres;
+      ops::dropout(a.dres, a.branch, N * C, resid_p_, resid_site_seed(l, block), false);
+      return a.branch;
+    };
+    // MLP block: out = resid_mid + dropout(h Wdown^T); dres flows to both.
+    const float* dmlp = block_grad(1);
     zero(a.dh, N * F);
-    linear_backward(a.dres, la.h, la.h16, lw.wdown, a.dh, lg.wdown, N, F, C);
-    if (lora_) lora_backward(l, LoraTarget::down, a.dres, C, la.h, a.dh);
+    linear_backward(dmlp, la.h, la.h16, lw.wdown, a.dh, lg.wdown, N, F, C);
+    if (lora_) lora_backward(l, LoraTarget::down, dmlp, C, la.h, a.dh);
     zero(a.dgu, N * 2 * F);
     ops::swiglu_backward(a.dgu, a.dh, la.gu, N, F);
     zero(a.dnorm, N * C);
@@ -359,10 +385,11 @@ void Transformer::backward() {
       for (LoraTarget t : {LoraTarget::gate, LoraTarget::up})
         lora_backward(l, t, a.dgu, 2 * F, la.mlp_norm, a.dnorm);
     ops::rmsnorm_backward(a.dres, norm_grad(lg.mlp_norm), a.dnorm, la.resid_mid, lw.mlp_norm, la.mlp_rstd, N, C);
-    // Attention block: resid_mid = x + attn_out Wo^T.
+    // Attention block: resid_mid = x + dropout(attn_out Wo^T).
+    const float* dattn_block = block_grad(0);
     zero(a.dattn, N * C);
-    linear_backward(a.dres, la.attn_out, la.attn_out16, lw.wo, a.dattn, lg.wo, N, H * hd, C);
-    if (lora_) lora_backward(l, LoraTarget::o, a.dres, C, la.attn_out, a.dattn);
+    linear_backward(dattn_block, la.attn_out, la.attn_out16, lw.wo, a.dattn, lg.wo, N, H * hd, C);
+    if (lora_) lora_backward(l, LoraTarget::o, dattn_block, C, la.attn_out, a.dattn);
     zero(a.dqkv, N * QKV);
     auto s = attention_shape(cfg_, B, T);
     float *dq = a.dqkv, *dk = a.dqkv + H * hd, *dv = a.dqkv + (H + KVH) * hd;

@@ -89,6 +89,14 @@ class Transformer {
   void set_embedding_noise(float alpha, uint64_t seed) {
     noise_alpha_ = alpha, noise_seed_ = seed, noise_calls_ = 0;
   }
+  // Residual dropout (GPT-2's resid_pdrop): in training mode each forward()
+  // drops a share p of every attention and MLP block's output before it
+  // joins the residual stream, scaling the rest by 1/(1-p) (ops/dropout.h).
+  // The masks come from a hash of (seed, call, layer, block, element), so
+  // backward() regenerates them instead of storing them; setting the seed
+  // again restarts the call count and repeats the masks. p 0 (the default)
+  // turns it off. Throws invalid_argument for p outside [0, 1).
+  void set_residual_dropout(float p, uint64_t seed);
 
   // Body forward: embeddings through the final norm, saving activations.
   // T <= max_seq. Allocates the activation arena when (B, T) changes.
@@ -196,6 +204,10 @@ class Transformer {
   uint64_t dropout_seed_ = 0, dropout_calls_ = 0;
   float noise_alpha_ = 0.0f;
   uint64_t noise_seed_ = 0, noise_calls_ = 0;
+  float resid_p_ = 0.0f;
+  uint64_t resid_seed_ = 0, resid_calls_ = 0;
+  uint64_t fwd_resid_seed_ = 0;  // the last forward's mask seed; 0: it applied no residual dropout
+  uint64_t resid_site_seed(int64_t layer, int64_t block) const;  // block 0: attention, 1: MLP
   LoraAdapter* forward_lora_ = nullptr;   // the adapter the last forward() used
   std::shared_ptr<LoraActs> lora_acts_;  // its saved LoRA activations
   struct DecodeScratch;  // buffers of forward_cached, grown to the largest batch seen

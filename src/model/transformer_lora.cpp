@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/random.h"
 #include "model/transformer.h"
+#include "ops/dropout.h"
 #include "ops/gemm.h"
 
 namespace shog {
@@ -32,19 +33,6 @@ struct Transformer::LoraActs {
 };
 
 namespace {
-
-// out (+)= mask * in / (1 - p), mask_i = [hash(seed, i) >= p]: inverted
-// dropout, the same mask for the same seed in forward and backward.
-void dropout_apply(const float* in, float* out, int64_t n, uint64_t seed, float p, bool accumulate) {
-  const uint32_t threshold = uint32_t(std::min(double(p) * 4294967296.0, 4294967295.0));
-  const float scale = 1.0f / (1.0f - p);
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < n; ++i) {
-    const bool keep = uint32_t(mix64(seed + uint64_t(i) * 0x9e3779b97f4a7c15ull) >> 32) >= threshold;
-    const float v = keep ? in[i] * scale : 0.0f;
-    out[i] = accumulate ? out[i] + v : v;
-  }
-}
 
 // Column offset of a target inside its projection's (possibly fused) output.
 int64_t column_offset(const ModelConfig& c, LoraTarget t) {
@@ -92,8 +80,8 @@ void Transformer::lora_forward(int64_t l, LoraTarget t, const float* x, float* y
   const float s = ad.config().scale();
   const float* xin = x;
   if (la.dropout) {
-    dropout_apply(x, la.xd.data(), N * in, mix64(la.seed ^ uint64_t(l * kLoraTargets + int64_t(t) + 1)),
-                  ad.config().dropout, false);
+    ops::dropout(x, la.xd.data(), N * in, ad.config().dropout,
+                 mix64(la.seed ^ uint64_t(l * kLoraTargets + int64_t(t) + 1)), false);
     xin = la.xd.data();
   }
   float* u = la.u_of(l, t, r);
@@ -119,13 +107,13 @@ void Transformer::lora_backward(int64_t l, LoraTarget t, const float* dy, int64_
   const uint64_t seed = mix64(la.seed ^ uint64_t(l * kLoraTargets + int64_t(t) + 1));
   const float* xin = x;
   if (la.dropout) {
-    dropout_apply(x, la.xd.data(), N * in, seed, ad.config().dropout, false);
+    ops::dropout(x, la.xd.data(), N * in, ad.config().dropout, seed, false);
     xin = la.xd.data();
   }
   ops::gemm(DType::f32, true, false, r, in, N, g, r, xin, in, gr.a, in, true);  // dA += g^T xd
   if (la.dropout) {
     ops::gemm(DType::f32, false, false, N, in, r, g, r, w.a, in, la.dxd.data(), in, false);
-    dropout_apply(la.dxd.data(), dx, N * in, seed, ad.config().dropout, true);
+    ops::dropout(la.dxd.data(), dx, N * in, ad.config().dropout, seed, true);
   } else {
     ops::gemm(DType::f32, false, false, N, in, r, g, r, w.a, in, dx, in, true);  // dx += g A
   }

@@ -171,6 +171,19 @@ for t in sft reward dpo; do
   grep -q "train.neftune_alpha" "$W/e.err" || { cat "$W/e.err"; fail "$t: error does not name train.neftune_alpha"; }
   [ -e "$W/neft_bad" ] && fail "$t: a rejected run left $W/neft_bad behind"
 done
+# Residual dropout (sft only): it trains, run.toml records it, and a share
+# outside [0, 1) is named before anything is written.
+"$SHOG" sft --init "$BASE" --train "$W/syn/sft_train.jsonl" --out-dir "$W/sft_drop" --steps 2 --dropout 0.1 \
+  "${common[@]}" > /dev/null 2> "$W/drop.err" || { cat "$W/drop.err"; fail "sft with dropout"; }
+grep -q "^dropout = 0.1" "$W/sft_drop/run.toml" || fail "run.toml does not record train.dropout"
+for p in 1 -0.5; do
+  if "$SHOG" sft --init "$BASE" --train "$W/syn/sft_train.jsonl" --out-dir "$W/drop_bad" --dropout $p \
+    "${common[@]}" 2> "$W/e.err"; then
+    fail "sft accepted --dropout $p"
+  fi
+  grep -q "train.dropout" "$W/e.err" || { cat "$W/e.err"; fail "sft: error does not name train.dropout"; }
+  [ -e "$W/drop_bad" ] && fail "sft: a rejected --dropout left $W/drop_bad behind"
+done
 if "$SHOG" sft --init "$W/nowhere" --train "$W/syn/sft_train.jsonl" --out-dir "$W/x" 2> "$W/e.err"; then
   fail "sft accepted a missing model"
 fi

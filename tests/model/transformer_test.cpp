@@ -267,3 +267,69 @@ TEST(Transformer, EmbeddingNoiseOnlyInTrainingAndItsGradientIsExact) {
     EXPECT_NEAR(grad[size_t(i)], fd, 2e-3 + 2e-2 * std::fabs(fd)) << "parameter " << i;
   }
 }
+
+// Residual dropout acts in training mode only, draws new masks on every
+// forward, is the plain model at p 0, and its backward is exact: with the
+// masks held fixed (the seed set again before each forward), the gradients
+// of weights before, inside and after the dropped blocks match central
+// differences of the loss. A dropped unit that stayed in the forward, or one
+// whose gradient the backward let through, fails the check.
+TEST(Transformer, ResidualDropoutOnlyInTrainingAndItsGradientIsExact) {
+  ModelConfig cfg = model_preset("tiny");
+  Transformer m(cfg);
+  m.init_weights(1, 0.2f, 1.0f);  // large enough weights that dropping a unit moves the loss
+  const int64_t B = 2, T = 10, N = B * T, C = cfg.d_model;
+  auto in = random_tokens(N, cfg.vocab, 7), tg = random_tokens(N, cfg.vocab, 8);
+  auto hidden = [&] {
+    m.forward(in.data(), B, T);
+    return std::vector<float>(m.hidden(), m.hidden() + N * C);
+  };
+  const auto clean = hidden();
+  EXPECT_THROW(m.set_residual_dropout(1.0f, 3), Error);
+  EXPECT_THROW(m.set_residual_dropout(-0.1f, 3), Error);
+  m.set_residual_dropout(0.3f, 3);
+  EXPECT_EQ(hidden(), clean) << "dropout outside training mode";
+  m.set_training(true);
+  const auto dropped1 = hidden(), dropped2 = hidden();
+  EXPECT_NE(dropped1, clean);
+  EXPECT_NE(dropped1, dropped2) << "the same masks on two forwards";
+  m.set_residual_dropout(0.3f, 3);
+  EXPECT_EQ(hidden(), dropped1) << "setting the seed again must repeat the masks";
+  m.set_residual_dropout(0.0f, 3);
+  EXPECT_EQ(hidden(), clean) << "p 0 must be the plain model, bit for bit";
+
+  const std::vector<float> w(size_t(N), 1.0f / float(N));
+  auto loss_at = [&] {
+    m.set_residual_dropout(0.3f, 3);
+    m.zero_grad();
+    m.forward(in.data(), B, T);
+    return m.cross_entropy_backward(tg.data(), w.data());
+  };
+  loss_at();
+  const std::vector<float> grad(m.grads(), m.grads() + m.num_floats());
+  std::vector<int64_t> probe = {int64_t(in[0]) * C + 1, int64_t(in[4]) * C + 6};
+  for (const char* name : {"model.layers.0.self_attn.o_proj.weight", "model.layers.0.mlp.down_proj.weight",
+                           "model.layers.1.self_attn.q_proj.weight", "model.layers.1.post_attention_layernorm.weight",
+                           "model.layers.1.mlp.down_proj.weight"}) {
+    const ParamEntry* e = m.table().find(name);
+    ASSERT_NE(e, nullptr) << name;
+    probe.push_back(e->offset + 3);
+    probe.push_back(e->offset + e->numel / 2 + 1);
+  }
+  int64_t nonzero = 0;
+  for (int64_t i : probe) {
+    const float saved = m.params()[i], h = 1e-2f;
+    m.params()[i] = saved + h;
+    m.sync_compute_weights();
+    const double up = loss_at();
+    m.params()[i] = saved - h;
+    m.sync_compute_weights();
+    const double down = loss_at();
+    m.params()[i] = saved;
+    m.sync_compute_weights();
+    const double fd = (up - down) / (2.0 * h);
+    nonzero += std::fabs(fd) > 1e-4;
+    EXPECT_NEAR(grad[size_t(i)], fd, 2e-3 + 2e-2 * std::fabs(fd)) << "parameter " << i;
+  }
+  EXPECT_GE(nonzero, int64_t(probe.size()) / 2) << "most probes must move the loss";
+}

@@ -131,7 +131,8 @@ TEST(MuonOptimizer, RefreshesTheBf16Copy) {
   std::vector<uint16_t> fused;
   for (int64_t i = 0; i < m.num_floats(); ++i) fused.push_back(m.params16()[i].bits);
   m.sync_compute_weights();
-  for (auto& e : m.table().entries())
-    if (e.is_matrix)
-      for (int64_t i = e.offset; i < e.offset + e.numel; ++i) ASSERT_EQ(fused[size_t(i)], m.params16()[i].bits) << e.name;
+  for (auto& e : m.table().entries()) {
+    if (!e.is_matrix) continue;
+    for (int64_t i = e.offset; i < e.offset + e.numel; ++i) ASSERT_EQ(fused[size_t(i)], m.params16()[i].bits) << e.name;
+  }
 }
