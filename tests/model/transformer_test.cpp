@@ -18,6 +18,49 @@ std::vector<int32_t> random_tokens(int64_t n, int64_t vocab, uint64_t seed) {
   return t;
 }
 
+// A training-time noise that set(strength) configures: absent outside
+// training mode (m must start in evaluation mode), a new draw on every
+// forward, the same draws once set() is called again, and the plain model,
+// bit for bit, at strength 0. hidden() runs a forward and returns m.hidden().
+template <class Hidden, class Set>
+void expect_noise_only_in_training(Transformer& m, Hidden&& hidden, Set&& set, float strength) {
+  const auto clean = hidden();
+  set(strength);
+  EXPECT_EQ(hidden(), clean) << "noise outside training mode";
+  m.set_training(true);
+  const auto first = hidden(), second = hidden();
+  EXPECT_NE(first, clean);
+  EXPECT_NE(first, second) << "the same draw on two forwards";
+  set(strength);
+  EXPECT_EQ(hidden(), first) << "setting the seed again must repeat the draws";
+  set(0.0f);
+  EXPECT_EQ(hidden(), clean) << "strength 0 must be the plain model, bit for bit";
+}
+
+// Each probed parameter's gradient in `grad` against a central difference of
+// loss_at() (which runs forward and backward on m's current parameters).
+// Returns how many probes moved the loss at all.
+template <class Loss>
+int64_t expect_gradients_match_central_differences(Transformer& m, const std::vector<float>& grad,
+                                                   const std::vector<int64_t>& probe, Loss&& loss_at) {
+  int64_t moved = 0;
+  for (int64_t i : probe) {
+    const float saved = m.params()[i], h = 1e-2f;
+    m.params()[i] = saved + h;
+    m.sync_compute_weights();
+    const double up = loss_at();
+    m.params()[i] = saved - h;
+    m.sync_compute_weights();
+    const double down = loss_at();
+    m.params()[i] = saved;
+    m.sync_compute_weights();
+    const double fd = (up - down) / (2.0 * h);
+    moved += std::fabs(fd) > 1e-4;
+    EXPECT_NEAR(grad[size_t(i)], fd, 2e-3 + 2e-2 * std::fabs(fd)) << "parameter " << i;
+  }
+  return moved;
+}
+
 }  // namespace
 
 // Cross-entropy is the special case g = -w of the log-prob backward; both
@@ -225,17 +268,7 @@ TEST(Transformer, EmbeddingNoiseOnlyInTrainingAndItsGradientIsExact) {
     m.forward(in.data(), B, T);
     return std::vector<float>(m.hidden(), m.hidden() + N * C);
   };
-  const auto clean = hidden();
-  m.set_embedding_noise(40.0f, 3);
-  EXPECT_EQ(hidden(), clean) << "noise outside training mode";
-  m.set_training(true);
-  const auto noisy1 = hidden(), noisy2 = hidden();
-  EXPECT_NE(noisy1, clean);
-  EXPECT_NE(noisy1, noisy2) << "the same draw on two forwards";
-  m.set_embedding_noise(40.0f, 3);
-  EXPECT_EQ(hidden(), noisy1) << "setting the seed again must repeat the draws";
-  m.set_embedding_noise(0.0f, 3);
-  EXPECT_EQ(hidden(), clean) << "alpha 0 must turn the noise off";
+  expect_noise_only_in_training(m, hidden, [&](float alpha) { m.set_embedding_noise(alpha, 3); }, 40.0f);
 
   m.set_embedding_noise(40.0f, 3);
   const std::vector<float> w(size_t(N), 1.0f / float(N));
@@ -253,19 +286,7 @@ TEST(Transformer, EmbeddingNoiseOnlyInTrainingAndItsGradientIsExact) {
   const ParamEntry* norm = m.table().find("model.layers.0.input_layernorm.weight");
   ASSERT_NE(norm, nullptr);
   probe.push_back(norm->offset + 2);
-  for (int64_t i : probe) {
-    const float saved = m.params()[i], h = 1e-2f;
-    m.params()[i] = saved + h;
-    m.sync_compute_weights();
-    const double up = loss_at();
-    m.params()[i] = saved - h;
-    m.sync_compute_weights();
-    const double down = loss_at();
-    m.params()[i] = saved;
-    m.sync_compute_weights();
-    const double fd = (up - down) / (2.0 * h);
-    EXPECT_NEAR(grad[size_t(i)], fd, 2e-3 + 2e-2 * std::fabs(fd)) << "parameter " << i;
-  }
+  expect_gradients_match_central_differences(m, grad, probe, loss_at);
 }
 
 // Residual dropout acts in training mode only, draws new masks on every
@@ -284,19 +305,9 @@ TEST(Transformer, ResidualDropoutOnlyInTrainingAndItsGradientIsExact) {
     m.forward(in.data(), B, T);
     return std::vector<float>(m.hidden(), m.hidden() + N * C);
   };
-  const auto clean = hidden();
   EXPECT_THROW(m.set_residual_dropout(1.0f, 3), Error);
   EXPECT_THROW(m.set_residual_dropout(-0.1f, 3), Error);
-  m.set_residual_dropout(0.3f, 3);
-  EXPECT_EQ(hidden(), clean) << "dropout outside training mode";
-  m.set_training(true);
-  const auto dropped1 = hidden(), dropped2 = hidden();
-  EXPECT_NE(dropped1, clean);
-  EXPECT_NE(dropped1, dropped2) << "the same masks on two forwards";
-  m.set_residual_dropout(0.3f, 3);
-  EXPECT_EQ(hidden(), dropped1) << "setting the seed again must repeat the masks";
-  m.set_residual_dropout(0.0f, 3);
-  EXPECT_EQ(hidden(), clean) << "p 0 must be the plain model, bit for bit";
+  expect_noise_only_in_training(m, hidden, [&](float p) { m.set_residual_dropout(p, 3); }, 0.3f);
 
   const std::vector<float> w(size_t(N), 1.0f / float(N));
   auto loss_at = [&] {
@@ -316,20 +327,6 @@ TEST(Transformer, ResidualDropoutOnlyInTrainingAndItsGradientIsExact) {
     probe.push_back(e->offset + 3);
     probe.push_back(e->offset + e->numel / 2 + 1);
   }
-  int64_t nonzero = 0;
-  for (int64_t i : probe) {
-    const float saved = m.params()[i], h = 1e-2f;
-    m.params()[i] = saved + h;
-    m.sync_compute_weights();
-    const double up = loss_at();
-    m.params()[i] = saved - h;
-    m.sync_compute_weights();
-    const double down = loss_at();
-    m.params()[i] = saved;
-    m.sync_compute_weights();
-    const double fd = (up - down) / (2.0 * h);
-    nonzero += std::fabs(fd) > 1e-4;
-    EXPECT_NEAR(grad[size_t(i)], fd, 2e-3 + 2e-2 * std::fabs(fd)) << "parameter " << i;
-  }
-  EXPECT_GE(nonzero, int64_t(probe.size()) / 2) << "most probes must move the loss";
+  EXPECT_GE(expect_gradients_match_central_differences(m, grad, probe, loss_at), int64_t(probe.size()) / 2)
+      << "most probes must move the loss";
 }
