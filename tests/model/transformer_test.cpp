@@ -37,12 +37,23 @@ void expect_noise_only_in_training(Transformer& m, Hidden&& hidden, Set&& set, f
   EXPECT_EQ(hidden(), clean) << "strength 0 must be the plain model, bit for bit";
 }
 
-// Each probed parameter's gradient in `grad` against a central difference of
-// loss_at() (which runs forward and backward on m's current parameters).
+// Each probed parameter's gradient against a central difference of the mean
+// cross-entropy of tg given in (B rows of T). reset() runs before every
+// forward, so that a training noise draws the same masks each time.
 // Returns how many probes moved the loss at all.
-template <class Loss>
-int64_t expect_gradients_match_central_differences(Transformer& m, const std::vector<float>& grad,
-                                                   const std::vector<int64_t>& probe, Loss&& loss_at) {
+template <class Reset>
+int64_t expect_gradients_match_central_differences(Transformer& m, const std::vector<int32_t>& in,
+                                                   const std::vector<int32_t>& tg, int64_t B, int64_t T,
+                                                   Reset&& reset, const std::vector<int64_t>& probe) {
+  const std::vector<float> w(size_t(B * T), 1.0f / float(B * T));
+  auto loss_at = [&] {
+    reset();
+    m.zero_grad();
+    m.forward(in.data(), B, T);
+    return m.cross_entropy_backward(tg.data(), w.data());
+  };
+  loss_at();
+  const std::vector<float> grad(m.grads(), m.grads() + m.num_floats());
   int64_t moved = 0;
   for (int64_t i : probe) {
     const float saved = m.params()[i], h = 1e-2f;
@@ -270,23 +281,13 @@ TEST(Transformer, EmbeddingNoiseOnlyInTrainingAndItsGradientIsExact) {
   };
   expect_noise_only_in_training(m, hidden, [&](float alpha) { m.set_embedding_noise(alpha, 3); }, 40.0f);
 
-  m.set_embedding_noise(40.0f, 3);
-  const std::vector<float> w(size_t(N), 1.0f / float(N));
-  auto loss_at = [&] {
-    m.set_embedding_noise(40.0f, 3);
-    m.zero_grad();
-    m.forward(in.data(), B, T);
-    return m.cross_entropy_backward(tg.data(), w.data());
-  };
-  loss_at();
-  const std::vector<float> grad(m.grads(), m.grads() + m.num_floats());
   // The token embedding rows of the inputs, and a layer-0 norm weight, which
   // reads the noisy embedding directly.
   std::vector<int64_t> probe = {int64_t(in[0]) * C, int64_t(in[3]) * C + 5};
   const ParamEntry* norm = m.table().find("model.layers.0.input_layernorm.weight");
   ASSERT_NE(norm, nullptr);
   probe.push_back(norm->offset + 2);
-  expect_gradients_match_central_differences(m, grad, probe, loss_at);
+  expect_gradients_match_central_differences(m, in, tg, B, T, [&] { m.set_embedding_noise(40.0f, 3); }, probe);
 }
 
 // Residual dropout acts in training mode only, draws new masks on every
@@ -309,15 +310,6 @@ TEST(Transformer, ResidualDropoutOnlyInTrainingAndItsGradientIsExact) {
   EXPECT_THROW(m.set_residual_dropout(-0.1f, 3), Error);
   expect_noise_only_in_training(m, hidden, [&](float p) { m.set_residual_dropout(p, 3); }, 0.3f);
 
-  const std::vector<float> w(size_t(N), 1.0f / float(N));
-  auto loss_at = [&] {
-    m.set_residual_dropout(0.3f, 3);
-    m.zero_grad();
-    m.forward(in.data(), B, T);
-    return m.cross_entropy_backward(tg.data(), w.data());
-  };
-  loss_at();
-  const std::vector<float> grad(m.grads(), m.grads() + m.num_floats());
   std::vector<int64_t> probe = {int64_t(in[0]) * C + 1, int64_t(in[4]) * C + 6};
   for (const char* name : {"model.layers.0.self_attn.o_proj.weight", "model.layers.0.mlp.down_proj.weight",
                            "model.layers.1.self_attn.q_proj.weight", "model.layers.1.post_attention_layernorm.weight",
@@ -327,6 +319,7 @@ TEST(Transformer, ResidualDropoutOnlyInTrainingAndItsGradientIsExact) {
     probe.push_back(e->offset + 3);
     probe.push_back(e->offset + e->numel / 2 + 1);
   }
-  EXPECT_GE(expect_gradients_match_central_differences(m, grad, probe, loss_at), int64_t(probe.size()) / 2)
-      << "most probes must move the loss";
+  const int64_t moved = expect_gradients_match_central_differences(
+      m, in, tg, B, T, [&] { m.set_residual_dropout(0.3f, 3); }, probe);
+  EXPECT_GE(moved, int64_t(probe.size()) / 2) << "most probes must move the loss";
 }
